@@ -1,0 +1,50 @@
+/* The TCP facts of one segment, as a stack emits it and as a capture shows it. */
+#ifndef TD_TCP_SEGMENT_H
+#define TD_TCP_SEGMENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* TCP header flag bits, as in the header's flags byte. */
+enum {
+    TD_FIN = 0x01,
+    TD_SYN = 0x02,
+    TD_RST = 0x04,
+    TD_PSH = 0x08,
+    TD_ACK = 0x10,
+    TD_URG = 0x20,
+};
+
+/* What is on the wire: the part of a segment that the sender model produces and
+ * the detector judges. */
+typedef struct td_tcp {
+    uint32_t seq;
+    uint32_t ack;
+    uint32_t len;     /* payload bytes */
+    uint16_t window;  /* as in the header, unscaled */
+    uint8_t  flags;   /* TD_* bits */
+} td_tcp;
+
+/* Where and when a capture saw a segment. */
+typedef struct td_segment {
+    uint32_t frame;           /* capture frame number, from 1 */
+    int64_t  time_ns;         /* capture time */
+    uint8_t  dir;             /* which endpoint sent it: 0 or 1 */
+    int32_t  ip_id;           /* IPv4 identification, or -1 where there is none (IPv6) */
+    uint32_t options_digest;  /* digest of the TCP option bytes; 0 for none */
+    td_tcp   tcp;
+} td_segment;
+
+/* Pure ACK: ACK set; SYN, FIN and RST clear; no payload. */
+static inline bool td_tcp_is_pure_ack(const td_tcp *t)
+{
+    return (t->flags & (TD_ACK | TD_SYN | TD_FIN | TD_RST)) == TD_ACK && t->len == 0;
+}
+
+/* The sequence number a FIN occupies: right after the segment's payload. */
+static inline uint32_t td_tcp_fin_seq(const td_tcp *t)
+{
+    return t->seq + t->len;
+}
+
+#endif

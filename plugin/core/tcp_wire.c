@@ -1,0 +1,129 @@
+#include "tcp_wire.h"
+
+static uint16_t be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+bool td_wire_parse_tcp(const uint8_t *p, size_t avail, td_tcp *out, uint32_t *header_len,
+                       uint32_t *options_digest)
+{
+    if (avail < 20)
+        return false;
+    uint32_t hlen = (uint32_t)(p[12] >> 4) * 4;
+    if (hlen < 20)
+        return false;
+    out->seq = be32(p + 4);
+    out->ack = be32(p + 8);
+    out->flags = p[13];
+    out->window = be16(p + 14);
+    out->len = 0;
+    *header_len = hlen;
+
+    /* FNV-1a over the options actually captured. */
+    uint32_t digest = 0;
+    size_t end = hlen < avail ? hlen : avail;
+    if (end > 20) {
+        digest = 0x811c9dc5u;
+        for (size_t i = 20; i < end; i++)
+            digest = (digest ^ p[i]) * 0x01000193u;
+    }
+    *options_digest = digest;
+    return true;
+}
+
+static bool ipv4_checksum_ok(const uint8_t *h, size_t hlen)
+{
+    uint32_t sum = 0;
+    for (size_t i = 0; i < hlen; i += 2)
+        sum += be16(h + i);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return sum == 0xffff;
+}
+
+static bool ipv4_before(const uint8_t *data, size_t len, size_t tcp_off, uint32_t *segment_len,
+                        int32_t *ip_id)
+{
+    for (size_t ihl = 5; ihl <= 15; ihl++) {
+        size_t hlen = ihl * 4;
+        if (hlen > tcp_off)
+            break;
+        const uint8_t *h = data + tcp_off - hlen;
+        if (h[0] != (0x40 | ihl) || h[9] != 6)
+            continue;
+        uint32_t total = be16(h + 2);
+        if (total != 0 && total < hlen)
+            continue;
+        /* Checksum offload leaves 0 in the field on the sending host's own captures. */
+        if (!ipv4_checksum_ok(h, hlen) && be16(h + 10) != 0)
+            continue;
+        *segment_len = total ? total - (uint32_t)hlen : (uint32_t)(len - tcp_off);
+        *ip_id = be16(h + 4);
+        return true;
+    }
+    return false;
+}
+
+/* Extension headers that may stand between an IPv6 header and TCP. */
+static bool ipv6_walk_to(const uint8_t *data, size_t ext_start, size_t tcp_off, uint8_t next)
+{
+    size_t at = ext_start;
+    while (at < tcp_off) {
+        size_t ext_len;
+        if (at + 2 > tcp_off)
+            return false;
+        switch (next) {
+        case 0:   /* hop-by-hop */
+        case 43:  /* routing */
+        case 60:  /* destination options */
+            ext_len = ((size_t)data[at + 1] + 1) * 8;
+            break;
+        case 44:  /* fragment */
+            ext_len = 8;
+            break;
+        case 51:  /* authentication header */
+            ext_len = ((size_t)data[at + 1] + 2) * 4;
+            break;
+        default:
+            return false;
+        }
+        next = data[at];
+        at += ext_len;
+    }
+    return at == tcp_off && next == 6;
+}
+
+static bool ipv6_before(const uint8_t *data, size_t len, size_t tcp_off, uint32_t *segment_len,
+                        int32_t *ip_id)
+{
+    /* Extension headers are multiples of 8 bytes (AH of 4); 256 bytes of them is plenty. */
+    for (size_t ext = 0; ext <= 256 && 40 + ext <= tcp_off; ext += 4) {
+        const uint8_t *h = data + tcp_off - 40 - ext;
+        if ((h[0] >> 4) != 6)
+            continue;
+        if (!ipv6_walk_to(data, tcp_off - ext, tcp_off, h[6]))
+            continue;
+        uint32_t payload = be16(h + 4);
+        if (payload != 0 && payload < ext)
+            continue;
+        *segment_len = payload ? payload - (uint32_t)ext : (uint32_t)(len - tcp_off);
+        *ip_id = -1;
+        return true;
+    }
+    return false;
+}
+
+bool td_wire_ip_before(const uint8_t *data, size_t len, size_t tcp_off, uint32_t *segment_len,
+                       int32_t *ip_id)
+{
+    if (tcp_off > len)
+        return false;
+    return ipv4_before(data, len, tcp_off, segment_len, ip_id) ||
+           ipv6_before(data, len, tcp_off, segment_len, ip_id);
+}

@@ -1,0 +1,320 @@
+/* TCP Teardown Analysis: a postdissector that explains KB Q152474 resets.
+ *
+ * For each TCP segment of a frame it feeds the core's per-conversation detector on the
+ * first pass, keeps a record for the frames with something to show, and renders on
+ * every pass from that record and the conversation's landmarks. */
+#include <epan/expert.h>
+#include <epan/packet.h>
+#include <epan/prefs.h>
+#include <epan/tap.h>
+
+#include "conversation_table.h"
+#include "detector.h"
+#include "frame_records.h"
+#include "segment_reader.h"
+#include "teardown_tap.h"
+#include "ws_compat.h"
+
+void proto_register_teardown(void);
+void proto_reg_handoff_teardown(void);
+
+static int proto_teardown = -1;
+static int teardown_tap = -1;
+static int hf_tcp_stream = -1;
+static dissector_handle_t teardown_handle;
+
+static int hf_fin_ack_frame = -1;
+static int hf_peer_fin_frame = -1;
+static int hf_provoked_by = -1;
+static int hf_provoked_rst_frame = -1;
+static int hf_peer_last_frame = -1;
+static int hf_time_since_fin_ack = -1;
+static int hf_sender_state = -1;
+static int hf_receiver_state = -1;
+static int hf_fixed_stack_sends = -1;
+static int hf_response_bytes = -1;
+
+static gint ett_teardown = -1;
+
+static expert_field ei_spurious_ack = EI_INIT;
+static expert_field ei_spurious_ack_harmless = EI_INIT;
+static expert_field ei_provoked_rst = EI_INIT;
+static expert_field ei_rst_after_close = EI_INIT;
+static expert_field ei_fin_reack = EI_INIT;
+static expert_field ei_capture_duplicate = EI_INIT;
+static expert_field ei_half_close = EI_INIT;
+
+static gboolean pref_trust_ip_id = TRUE;
+
+static const value_string state_names[] = {
+    { TD_STATE_ESTABLISHED, "ESTABLISHED" },
+    { TD_STATE_FIN_WAIT_1, "FIN-WAIT-1" },
+    { TD_STATE_FIN_WAIT_2, "FIN-WAIT-2" },
+    { TD_STATE_CLOSING, "CLOSING" },
+    { TD_STATE_TIME_WAIT, "TIME-WAIT" },
+    { TD_STATE_CLOSE_WAIT, "CLOSE-WAIT" },
+    { TD_STATE_LAST_ACK, "LAST-ACK" },
+    { TD_STATE_CLOSED, "CLOSED" },
+    { 0, NULL }
+};
+
+/* Verdict bit, its expert field, and the Info column prefix where it has one. */
+typedef struct verdict_display {
+    uint32_t bit;
+    expert_field *ei;
+    const char *info_prefix;
+} verdict_display;
+
+static const verdict_display verdict_displays[] = {
+    { TD_V_SPURIOUS_ACK, &ei_spurious_ack, "[Spurious ACK after FIN] " },
+    { TD_V_SPURIOUS_ACK_HARMLESS, &ei_spurious_ack_harmless, NULL },
+    { TD_V_PROVOKED_RST, &ei_provoked_rst, "[RST provoked by spurious ACK] " },
+    { TD_V_RST_AFTER_CLOSE, &ei_rst_after_close, NULL },
+    { TD_V_FIN_REACK, &ei_fin_reack, NULL },
+    { TD_V_CAPTURE_DUPLICATE, &ei_capture_duplicate, NULL },
+    { TD_V_HALF_CLOSE, &ei_half_close, NULL },
+};
+
+static void teardown_init(void)
+{
+    conversation_table_reset();
+}
+
+/* The endpoint that sent the conversation's first segment is 0. Ports tell the two
+ * apart unless they are equal, and then the source address does. */
+static uint8_t segment_dir(teardown_conversation *conv, const teardown_segment *ts)
+{
+    if (ts->src_port != ts->dst_port)
+        return ts->src_port == conv->sender0_port ? 0 : 1;
+    return ts->src_addr_hash == conv->sender0_addr ? 0 : 1;
+}
+
+static void analyse(packet_info *pinfo, teardown_conversation *conv, const teardown_segment *ts,
+                    uint8_t dir)
+{
+    td_segment seg = ts->seg;
+    td_result res;
+
+    seg.dir = dir;
+    td_conv_feed(&conv->core, &seg, &res);
+
+    uint32_t first_kinds = res.verdicts & ~(uint32_t)conv->kinds_seen;
+    if (res.half_close_frame)
+        first_kinds |= TD_V_HALF_CLOSE;
+    conv->kinds_seen |= (uint8_t)first_kinds;
+
+    if (res.verdicts || res.fixed == TD_FIXED_WITHHOLDS || first_kinds) {
+        teardown_record *rec = frame_record_get(pinfo->num, ts->stream);
+        rec->verdicts |= res.verdicts;
+        rec->fixed = (uint8_t)res.fixed;
+        rec->related_frame = res.related_frame;
+        rec->response_bytes = res.response_bytes;
+        rec->first_kinds = (uint8_t)first_kinds;
+    }
+    /* Forward marks on earlier frames: shown when those frames are rendered again. */
+    if (res.half_close_frame)
+        frame_record_get(res.half_close_frame, ts->stream)->verdicts |= TD_V_HALF_CLOSE;
+    if ((res.verdicts & TD_V_PROVOKED_RST) && res.related_frame)
+        frame_record_get(res.related_frame, ts->stream)->provoked_rst_frame = pinfo->num;
+}
+
+static void add_frame(proto_tree *tree, int hf, tvbuff_t *tvb, uint32_t frame)
+{
+    if (frame)
+        proto_item_set_generated(proto_tree_add_uint(tree, hf, tvb, 0, 0, frame));
+}
+
+static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const td_view *view,
+                   const teardown_record *rec)
+{
+    proto_item *top = proto_tree_add_item(tree, proto_teardown, tvb, 0, 0, ENC_NA);
+    proto_item_set_generated(top);
+    proto_tree *st = proto_item_add_subtree(top, ett_teardown);
+
+    proto_item_set_generated(proto_tree_add_uint(st, hf_sender_state, tvb, 0, 0, view->sender_state));
+    proto_item_set_generated(
+        proto_tree_add_uint(st, hf_receiver_state, tvb, 0, 0, view->receiver_state));
+    add_frame(st, hf_peer_fin_frame, tvb, view->peer_fin_frame);
+    if (view->fin_ack_frame) {
+        nstime_t since;
+        since.secs = (time_t)(view->time_since_fin_ack_ns / 1000000000);
+        since.nsecs = (int)(view->time_since_fin_ack_ns % 1000000000);
+        add_frame(st, hf_fin_ack_frame, tvb, view->fin_ack_frame);
+        proto_item_set_generated(proto_tree_add_time(st, hf_time_since_fin_ack, tvb, 0, 0, &since));
+        gboolean sends = !(rec && rec->fixed == TD_FIXED_WITHHOLDS);
+        proto_item_set_generated(proto_tree_add_boolean(st, hf_fixed_stack_sends, tvb, 0, 0, sends));
+    }
+    if (!rec)
+        return;
+    if (rec->verdicts & TD_V_PROVOKED_RST) {
+        add_frame(st, hf_provoked_by, tvb, rec->related_frame);
+        proto_item_set_generated(
+            proto_tree_add_uint(st, hf_response_bytes, tvb, 0, 0, rec->response_bytes));
+    }
+    if (rec->verdicts & TD_V_RST_AFTER_CLOSE)
+        add_frame(st, hf_peer_last_frame, tvb, rec->related_frame);
+    add_frame(st, hf_provoked_rst_frame, tvb, rec->provoked_rst_frame);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(verdict_displays); i++) {
+        const verdict_display *d = &verdict_displays[i];
+        if (!(rec->verdicts & d->bit))
+            continue;
+        expert_add_info(pinfo, top, d->ei);
+        if (d->info_prefix)
+            col_prepend_fstr(pinfo->cinfo, COL_INFO, "%s", d->info_prefix);
+    }
+}
+
+static void tap_segment(packet_info *pinfo, const teardown_conversation *conv,
+                        const teardown_record *rec)
+{
+    bool first = conv->first_frame == pinfo->num;
+    if (!first && !rec)
+        return;
+    teardown_tap_info *info = wmem_new0(pinfo->pool, teardown_tap_info);
+    info->first_segment = first;
+    if (rec) {
+        info->verdicts = rec->verdicts;
+        info->first_kinds = rec->first_kinds;
+    }
+    tap_queue_packet(teardown_tap, pinfo, info);
+}
+
+static int dissect_teardown(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    if (!tree)
+        return 0;
+    GPtrArray *streams = proto_get_finfo_ptr_array(tree, hf_tcp_stream);
+    if (!streams)
+        return 0;
+
+    for (guint i = 0; i < streams->len; i++) {
+        teardown_segment ts;
+        field_info *fi = (field_info *)g_ptr_array_index(streams, i);
+        if (segment_read(pinfo, fi, pref_trust_ip_id, &ts) != SEGMENT_READ_OK)
+            continue;
+
+        teardown_conversation *conv;
+        if (!PINFO_FD_VISITED(pinfo)) {
+            conv = conversation_table_get(ts.stream);
+            if (!conv)
+                continue;
+            if (!conv->first_frame) {
+                conv->first_frame = pinfo->num;
+                conv->sender0_port = ts.src_port;
+                conv->sender1_port = ts.dst_port;
+                conv->sender0_addr = ts.src_addr_hash;
+            }
+            analyse(pinfo, conv, &ts, segment_dir(conv, &ts));
+        } else {
+            conv = conversation_table_find(ts.stream);
+            if (!conv)
+                continue;
+        }
+
+        uint8_t dir = segment_dir(conv, &ts);
+        const teardown_record *rec = frame_record_find(pinfo->num, ts.stream);
+        td_view view;
+        td_conv_view(&conv->core, dir, pinfo->num, ts.seg.time_ns, &view);
+        if (view.in_teardown || rec)
+            render(tvb, pinfo, tree, &view, rec);
+        tap_segment(pinfo, conv, rec);
+    }
+    return tvb_captured_length(tvb);
+}
+
+void proto_register_teardown(void)
+{
+    static hf_register_info hf[] = {
+        { &hf_fin_ack_frame,
+          { "ACK of peer's FIN in frame", "teardown.fin_ack_frame", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_ACK), 0x0,
+            "Where this endpoint first acknowledged the peer's FIN", HFILL } },
+        { &hf_peer_fin_frame,
+          { "Peer's FIN in frame", "teardown.peer_fin_frame", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+            "The peer's first FIN", HFILL } },
+        { &hf_provoked_by,
+          { "Provoked by frame", "teardown.provoked_by", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
+            "On a RST: the spurious ACK that provoked it", HFILL } },
+        { &hf_provoked_rst_frame,
+          { "Provoked RST in frame", "teardown.provoked_rst_frame", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
+            "On a spurious ACK: the RST it provoked (needs two passes)", HFILL } },
+        { &hf_peer_last_frame,
+          { "Peer's last segment in frame", "teardown.peer_last_frame", FT_FRAMENUM, BASE_NONE,
+            NULL, 0x0, "On a RST after an orderly close: the closing-first endpoint's last segment",
+            HFILL } },
+        { &hf_time_since_fin_ack,
+          { "Time since ACK of peer's FIN", "teardown.time_since_fin_ack", FT_RELATIVE_TIME,
+            BASE_NONE, NULL, 0x0, "From teardown.fin_ack_frame to this segment", HFILL } },
+        { &hf_sender_state,
+          { "Sender state", "teardown.sender_state", FT_UINT8, BASE_DEC, VALS(state_names), 0x0,
+            "Inferred RFC 9293 state of the sender after this segment", HFILL } },
+        { &hf_receiver_state,
+          { "Receiver state", "teardown.receiver_state", FT_UINT8, BASE_DEC, VALS(state_names),
+            0x0, "Inferred RFC 9293 state of the receiver after this segment", HFILL } },
+        { &hf_fixed_stack_sends,
+          { "A fixed stack sends this", "teardown.fixed_stack_sends", FT_BOOLEAN, BASE_NONE, NULL,
+            0x0, "Would a stack with the Q152474 fix have sent this segment", HFILL } },
+        { &hf_response_bytes,
+          { "Response bytes at risk", "teardown.response_bytes", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "On a provoked RST: payload bytes the peer sent after the first FIN", HFILL } },
+    };
+    static gint *ett[] = { &ett_teardown };
+    static ei_register_info ei[] = {
+        { &ei_spurious_ack,
+          { "teardown.spurious_ack", PI_SEQUENCE, PI_WARN,
+            "Spurious ACK after FIN: the peer has closed and will answer with RST (KB Q152474)",
+            EXPFILL } },
+        { &ei_spurious_ack_harmless,
+          { "teardown.spurious_ack.harmless", PI_SEQUENCE, PI_NOTE,
+            "Spurious ACK after a simultaneous close: the peer is in CLOSING or TIME-WAIT and absorbs it",
+            EXPFILL } },
+        { &ei_provoked_rst,
+          { "teardown.provoked_rst", PI_SEQUENCE, PI_WARN,
+            "RST provoked by a spurious ACK after FIN (KB Q152474): the peer's application may lose unread data",
+            EXPFILL } },
+        { &ei_rst_after_close,
+          { "teardown.rst_after_close", PI_SEQUENCE, PI_NOTE,
+            "RST after an orderly close, not explained by a spurious ACK", EXPFILL } },
+        { &ei_fin_reack,
+          { "teardown.fin_reack", PI_SEQUENCE, PI_CHAT,
+            "ACK of a retransmitted FIN (legitimate)", EXPFILL } },
+        { &ei_capture_duplicate,
+          { "teardown.capture_duplicate", PI_SEQUENCE, PI_CHAT,
+            "The capture saw this segment twice; not a segment of its own", EXPFILL } },
+        { &ei_half_close,
+          { "teardown.half_close", PI_SEQUENCE, PI_CHAT,
+            "Early half-close: the peer kept sending after this FIN", EXPFILL } },
+    };
+
+    proto_teardown = proto_register_protocol("TCP Teardown Analysis", "TEARDOWN", "teardown");
+    proto_register_field_array(proto_teardown, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    expert_register_field_array(expert_register_protocol(proto_teardown), ei, array_length(ei));
+
+    module_t *module = prefs_register_protocol(proto_teardown, NULL);
+    prefs_register_bool_preference(
+        module, "ip_id_duplicates", "Same IPv4 ID marks a capture duplicate",
+        "A copy of an endpoint's previous segment with the same non-zero IPv4 ID is the same "
+        "packet captured twice. Turn off where a stack reuses IDs; copies are then recognised "
+        "only once the capture has shown an earlier pair less than 1 ms apart.",
+        &pref_trust_ip_id);
+
+    teardown_handle = register_dissector("teardown", dissect_teardown, proto_teardown);
+    register_postdissector(teardown_handle);
+    register_init_routine(teardown_init);
+    register_cleanup_routine(teardown_init);
+    frame_records_register();
+    teardown_tap = register_tap(TEARDOWN_TAP_NAME);
+}
+
+void proto_reg_handoff_teardown(void)
+{
+    hf_tcp_stream = proto_registrar_get_id_byname("tcp.stream");
+    GArray *wanted = g_array_sized_new(FALSE, FALSE, (guint)sizeof(int), 1);
+    g_array_append_val(wanted, hf_tcp_stream);
+    set_postdissector_wanted_hfids(teardown_handle, wanted);
+    segment_reader_init();
+}
