@@ -10,6 +10,7 @@
 
 #include "conversation_table.h"
 #include "detector.h"
+#include "frame_index.h"
 #include "frame_records.h"
 #include "segment_reader.h"
 #include "teardown_tap.h"
@@ -78,6 +79,7 @@ static const verdict_display verdict_displays[] = {
 static void teardown_init(void)
 {
     conversation_table_reset();
+    frame_index_reset();
 }
 
 /* The endpoint that sent the conversation's first segment is 0. Ports tell the two
@@ -180,46 +182,68 @@ static void tap_segment(packet_info *pinfo, const teardown_conversation *conv,
     tap_queue_packet(teardown_tap, pinfo, info);
 }
 
-static int dissect_teardown(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+/* Renders and taps one segment, the same on every pass. Returns whether it has anything
+ * to show or count, that is, whether later passes must find it again. */
+static bool show_segment(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                         const teardown_conversation *conv, uint32_t stream, uint8_t dir)
 {
-    if (!tree)
-        return 0;
-    GPtrArray *streams = proto_get_finfo_ptr_array(tree, hf_tcp_stream);
+    int64_t now_ns = (int64_t)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
+    const teardown_record *rec = frame_record_find(pinfo->num, stream);
+    td_view view;
+
+    td_conv_view(&conv->core, dir, pinfo->num, now_ns, &view);
+    if (view.in_teardown || rec)
+        render(tvb, pinfo, tree, &view, rec);
+    tap_segment(pinfo, conv, rec);
+    return view.in_teardown || rec || conv->first_frame == pinfo->num;
+}
+
+static void first_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+{
+    GPtrArray *streams = tree ? proto_get_finfo_ptr_array(tree, hf_tcp_stream) : NULL;
     if (!streams)
-        return 0;
+        return;
 
     for (guint i = 0; i < streams->len; i++) {
         teardown_segment ts;
         field_info *fi = (field_info *)g_ptr_array_index(streams, i);
         if (segment_read(pinfo, fi, pref_trust_ip_id, &ts) != SEGMENT_READ_OK)
             continue;
-
-        teardown_conversation *conv;
-        if (!PINFO_FD_VISITED(pinfo)) {
-            conv = conversation_table_get(ts.stream);
-            if (!conv)
-                continue;
-            if (!conv->first_frame) {
-                conv->first_frame = pinfo->num;
-                conv->sender0_port = ts.src_port;
-                conv->sender1_port = ts.dst_port;
-                conv->sender0_addr = ts.src_addr_hash;
-            }
-            analyse(pinfo, conv, &ts, segment_dir(conv, &ts));
-        } else {
-            conv = conversation_table_find(ts.stream);
-            if (!conv)
-                continue;
+        teardown_conversation *conv = conversation_table_get(ts.stream);
+        if (!conv)
+            continue;
+        if (!conv->first_frame) {
+            conv->first_frame = pinfo->num;
+            conv->sender0_port = ts.src_port;
+            conv->sender1_port = ts.dst_port;
+            conv->sender0_addr = ts.src_addr_hash;
         }
-
         uint8_t dir = segment_dir(conv, &ts);
-        const teardown_record *rec = frame_record_find(pinfo->num, ts.stream);
-        td_view view;
-        td_conv_view(&conv->core, dir, pinfo->num, ts.seg.time_ns, &view);
-        if (view.in_teardown || rec)
-            render(tvb, pinfo, tree, &view, rec);
-        tap_segment(pinfo, conv, rec);
+        analyse(pinfo, conv, &ts, dir);
+        if (show_segment(tvb, pinfo, tree, conv, ts.stream, dir))
+            frame_index_add(pinfo->num, ts.stream, dir);
     }
+}
+
+/* Later passes (tshark -2, the GUI) do not prime tcp.stream: the index says which
+ * segments the first pass found in this frame. */
+static void later_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+{
+    size_t count;
+    const frame_index_entry *entries = frame_index_find(pinfo->num, &count);
+    for (size_t i = 0; i < count; i++) {
+        const teardown_conversation *conv = conversation_table_find(entries[i].stream);
+        if (conv)
+            show_segment(tvb, pinfo, tree, conv, entries[i].stream, entries[i].dir);
+    }
+}
+
+static int dissect_teardown(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    if (!PINFO_FD_VISITED(pinfo))
+        first_pass(tvb, pinfo, tree);
+    else
+        later_pass(tvb, pinfo, tree);
     return tvb_captured_length(tvb);
 }
 
