@@ -45,7 +45,7 @@ static expert_field ei_fin_reack = EI_INIT;
 static expert_field ei_capture_duplicate = EI_INIT;
 static expert_field ei_half_close = EI_INIT;
 
-static gboolean pref_trust_ip_id = TRUE;
+static teardown_pref_bool pref_trust_ip_id = TRUE;
 
 static const value_string state_names[] = {
     { TD_STATE_ESTABLISHED, "ESTABLISHED" },
