@@ -147,14 +147,15 @@ static void mid_stream(gen_capture *cap)
 }
 
 /* The server closes first (X) and the client keeps sending after the server's FIN. */
-static void play_server_closes_first(gen_capture *cap, const gen_dialog_config *c)
+static void play_server_closes_first(gen_capture *cap, const gen_dialog_config *c,
+                                     const exchange *x)
 {
     gen_dialog *d = gen_dialog_open(cap, c);
     gen_dialog_connect(d);
     gen_dialog_run(d, GEN_MS(50));
-    gen_dialog_write(d, CLIENT, REQUEST);
+    gen_dialog_write(d, CLIENT, x->request);
     gen_dialog_run(d, GEN_MS(15));
-    gen_dialog_write(d, SERVER, RESPONSE);
+    gen_dialog_write(d, SERVER, x->response);
     gen_dialog_shutdown(d, SERVER);
     gen_dialog_run(d, GEN_MS(15));
     gen_dialog_write(d, CLIENT, 500);
@@ -167,7 +168,7 @@ static void play_server_closes_first(gen_capture *cap, const gen_dialog_config *
 static void server_closes_first(gen_capture *cap)
 {
     gen_dialog_config c = base_config(49161, TD_POLICY_NT351, TD_POLICY_NT351);
-    play_server_closes_first(cap, &c);
+    play_server_closes_first(cap, &c, &typical);
 }
 
 /* The client's window changes between its ACK of the FIN and the delayed ACK: Wireshark
@@ -215,24 +216,30 @@ static void interleaved(gen_capture *cap)
     q6.start_us = GEN_MS(12);
     play_exchange(cap, &q, &typical);
     play_exchange(cap, &clean, &typical);
-    play_server_closes_first(cap, &swapped);
+    play_server_closes_first(cap, &swapped, &typical);
     play_exchange(cap, &q6, &typical);
 }
 
 /* Y retransmits its FIN before X's ACK reaches it; seen beside Y: FIN, FIN, ACK, ACK.
  * The second ACK answers the copy; Y, closed by the first, resets on the second. */
-static void fin_reack_crossed(gen_capture *cap)
+static void play_fin_reack_crossed(gen_capture *cap, const gen_dialog_config *c,
+                                   const exchange *x)
 {
-    gen_dialog_config c = base_config(49164, TD_POLICY_FIXED, TD_POLICY_FIXED);
-    c.capture_near = SERVER;
-    gen_dialog *d = gen_dialog_open(cap, &c);
-    client_requests_and_closes(d, &typical);
-    server_responds_and_closes(d, &typical);
+    gen_dialog *d = gen_dialog_open(cap, c);
+    client_requests_and_closes(d, x);
+    server_responds_and_closes(d, x);
     gen_dialog_run(d, GEN_MS(5));
     td_tcp fin = gen_dialog_last_sent(d, SERVER);
     gen_dialog_send(d, SERVER, &fin);
     gen_dialog_run(d, GEN_MS(500));
     gen_dialog_close(d);
+}
+
+static void fin_reack_crossed(gen_capture *cap)
+{
+    gen_dialog_config c = base_config(49164, TD_POLICY_FIXED, TD_POLICY_FIXED);
+    c.capture_near = SERVER;
+    play_fin_reack_crossed(cap, &c, &typical);
 }
 
 /* The server (closing second) answers late: its own delayed ACK goes out in CLOSE-WAIT,
@@ -313,15 +320,14 @@ static void port_reuse(gen_capture *cap)
 }
 
 /* The client aborts with a RST in the middle of the response: no FIN at all. */
-static void abortive_rst(gen_capture *cap)
+static void play_abortive_rst(gen_capture *cap, const gen_dialog_config *c, const exchange *x)
 {
-    gen_dialog_config c = base_config(49171, TD_POLICY_NT351, TD_POLICY_NT351);
-    gen_dialog *d = gen_dialog_open(cap, &c);
+    gen_dialog *d = gen_dialog_open(cap, c);
     gen_dialog_connect(d);
     gen_dialog_run(d, GEN_MS(50));
-    gen_dialog_write(d, CLIENT, REQUEST);
+    gen_dialog_write(d, CLIENT, x->request);
     gen_dialog_run(d, GEN_MS(15));
-    gen_dialog_write(d, SERVER, 20 * 1460);
+    gen_dialog_write(d, SERVER, x->response);
     gen_dialog_run(d, GEN_MS(15));
     td_sender *client = gen_dialog_endpoint(d, CLIENT);
     td_tcp rst = {.seq = client->snd_nxt, .ack = client->rcv_nxt, .flags = TD_RST | TD_ACK};
@@ -330,21 +336,35 @@ static void abortive_rst(gen_capture *cap)
     gen_dialog_close(d);
 }
 
+static void abortive_rst(gen_capture *cap)
+{
+    gen_dialog_config c = base_config(49171, TD_POLICY_NT351, TD_POLICY_NT351);
+    exchange x = typical;
+    x.response = 20 * 1460;
+    play_abortive_rst(cap, &c, &x);
+}
+
 /* Both close at once: the FINs cross, so the server is in CLOSING or TIME-WAIT when the
  * client's delayed ACK arrives, and absorbs it. */
-static void simultaneous_close(gen_capture *cap)
+static void play_simultaneous_close(gen_capture *cap, const gen_dialog_config *c,
+                                    const exchange *x)
 {
-    gen_dialog_config c = base_config(49172, TD_POLICY_NT351, TD_POLICY_NT351);
-    gen_dialog *d = gen_dialog_open(cap, &c);
+    gen_dialog *d = gen_dialog_open(cap, c);
     gen_dialog_connect(d);
     gen_dialog_run(d, GEN_MS(50));
-    gen_dialog_write(d, CLIENT, REQUEST);
+    gen_dialog_write(d, CLIENT, x->request);
     gen_dialog_run(d, GEN_MS(15));
-    gen_dialog_write(d, SERVER, RESPONSE);
+    gen_dialog_write(d, SERVER, x->response);
     gen_dialog_shutdown(d, SERVER);
     gen_dialog_shutdown(d, CLIENT);
     gen_dialog_run(d, GEN_MS(500));
     gen_dialog_close(d);
+}
+
+static void simultaneous_close(gen_capture *cap)
+{
+    gen_dialog_config c = base_config(49172, TD_POLICY_NT351, TD_POLICY_NT351);
+    play_simultaneous_close(cap, &c, &typical);
 }
 
 const gen_scenario gen_scenarios[] = {
@@ -372,6 +392,28 @@ const gen_scenario gen_scenarios[] = {
     {"abortive_rst", "a RST in mid-response, no FIN exchanged", abortive_rst},
     {NULL, NULL, NULL},
 };
+
+void gen_play_conversation(gen_capture *cap, gen_conversation_kind kind, const gen_addr *addr,
+                           int64_t start_us, uint32_t request, uint32_t response)
+{
+    bool fixed = kind == GEN_CONV_CLEAN || kind == GEN_CONV_FIN_REACK;
+    td_policy policy = fixed ? TD_POLICY_FIXED : TD_POLICY_NT351;
+    gen_dialog_config c = base_config(addr->port[CLIENT], policy, policy);
+    c.addr = *addr;
+    c.start_us = start_us;
+    exchange x = {request, response, false, false, false};
+    switch (kind) {
+    case GEN_CONV_CLEAN:
+    case GEN_CONV_Q152474: play_exchange(cap, &c, &x); break;
+    case GEN_CONV_SERVER_CLOSES_FIRST: play_server_closes_first(cap, &c, &x); break;
+    case GEN_CONV_FIN_REACK:
+        c.capture_near = SERVER;
+        play_fin_reack_crossed(cap, &c, &x);
+        break;
+    case GEN_CONV_ABORT: play_abortive_rst(cap, &c, &x); break;
+    case GEN_CONV_SIMULTANEOUS: play_simultaneous_close(cap, &c, &x); break;
+    }
+}
 
 const gen_scenario *gen_scenario_find(const char *name)
 {

@@ -17,11 +17,11 @@ static int usage(FILE *to)
 
 static bool write_scenario(const gen_scenario *s, const char *path)
 {
-    gen_capture *cap = gen_capture_new();
+    gen_capture *cap = gen_capture_open(path);
+    if (!cap)
+        return false;
     s->play(cap);
-    bool ok = gen_capture_write(cap, path);
-    gen_capture_free(cap);
-    return ok;
+    return gen_capture_close(cap);
 }
 
 int main(int argc, char **argv)
