@@ -13,6 +13,7 @@
 #include "frame_index.h"
 #include "frame_records.h"
 #include "segment_reader.h"
+#include "stream_cache.h"
 #include "teardown_tap.h"
 #include "ws_compat.h"
 
@@ -21,7 +22,6 @@ void proto_reg_handoff_teardown(void);
 
 static int proto_teardown = -1;
 static int teardown_tap = -1;
-static int hf_tcp_stream = -1;
 static dissector_handle_t teardown_handle;
 
 static int hf_fin_ack_frame = -1;
@@ -80,6 +80,7 @@ static void teardown_init(void)
 {
     conversation_table_reset();
     frame_index_reset();
+    stream_cache_reset();
 }
 
 /* The endpoint that sent the conversation's first segment is 0. Ports tell the two
@@ -91,9 +92,11 @@ static uint8_t segment_dir(teardown_conversation *conv, const teardown_segment *
     return ts->src_addr_hash == conv->sender0_addr ? 0 : 1;
 }
 
-static void analyse(packet_info *pinfo, teardown_conversation *conv, const teardown_segment *ts,
-                    uint8_t dir)
+/* Feeds the segment to the core; returns its record, if it has anything to keep. */
+static const teardown_record *analyse(packet_info *pinfo, teardown_conversation *conv,
+                                      const teardown_segment *ts, uint8_t dir)
 {
+    teardown_record *rec = NULL;
     td_segment seg = ts->seg;
     td_result res;
 
@@ -106,7 +109,7 @@ static void analyse(packet_info *pinfo, teardown_conversation *conv, const teard
     conv->kinds_seen |= (uint8_t)first_kinds;
 
     if (res.verdicts || res.fixed == TD_FIXED_WITHHOLDS || first_kinds) {
-        teardown_record *rec = frame_record_get(pinfo->num, ts->stream);
+        rec = frame_record_get(pinfo->num, ts->stream);
         rec->verdicts |= res.verdicts;
         rec->fixed = (uint8_t)res.fixed;
         rec->related_frame = res.related_frame;
@@ -118,6 +121,21 @@ static void analyse(packet_info *pinfo, teardown_conversation *conv, const teard
         frame_record_get(res.half_close_frame, ts->stream)->verdicts |= TD_V_HALF_CLOSE;
     if ((res.verdicts & TD_V_PROVOKED_RST) && res.related_frame)
         frame_record_get(res.related_frame, ts->stream)->provoked_rst_frame = pinfo->num;
+    return rec;
+}
+
+/* Expert infos (under item, or for the expert tap alone when item is NULL) and the Info
+ * column prefixes. */
+static void mark_verdicts(packet_info *pinfo, proto_item *item, const teardown_record *rec)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(verdict_displays); i++) {
+        const verdict_display *d = &verdict_displays[i];
+        if (!(rec->verdicts & d->bit))
+            continue;
+        expert_add_info(pinfo, item, d->ei);
+        if (d->info_prefix)
+            col_prepend_fstr(pinfo->cinfo, COL_INFO, "%s", d->info_prefix);
+    }
 }
 
 static void add_frame(proto_tree *tree, int hf, tvbuff_t *tvb, uint32_t frame)
@@ -157,14 +175,7 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const td
         add_frame(st, hf_peer_last_frame, tvb, rec->related_frame);
     add_frame(st, hf_provoked_rst_frame, tvb, rec->provoked_rst_frame);
 
-    for (size_t i = 0; i < G_N_ELEMENTS(verdict_displays); i++) {
-        const verdict_display *d = &verdict_displays[i];
-        if (!(rec->verdicts & d->bit))
-            continue;
-        expert_add_info(pinfo, top, d->ei);
-        if (d->info_prefix)
-            col_prepend_fstr(pinfo->cinfo, COL_INFO, "%s", d->info_prefix);
-    }
+    mark_verdicts(pinfo, top, rec);
 }
 
 static void tap_segment(packet_info *pinfo, const teardown_conversation *conv,
@@ -182,69 +193,73 @@ static void tap_segment(packet_info *pinfo, const teardown_conversation *conv,
     tap_queue_packet(teardown_tap, pinfo, info);
 }
 
-/* Renders and taps one segment, the same on every pass. Returns whether it has anything
- * to show or count, that is, whether later passes must find it again. */
-static bool show_segment(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
-                         const teardown_conversation *conv, uint32_t stream, uint8_t dir)
+/* Renders and taps one segment, the same on every pass. The fields are built only where
+ * someone will read them: a visible tree, or a filter, column or tap that names one of
+ * them. Otherwise the verdicts still reach the expert tap and the Info column. */
+static void show_segment(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                         const teardown_conversation *conv, uint8_t dir,
+                         const teardown_record *rec)
 {
-    int64_t now_ns = (int64_t)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
-    const teardown_record *rec = frame_record_find(pinfo->num, stream);
-    td_view view;
-
-    td_conv_view(&conv->core, dir, pinfo->num, now_ns, &view);
-    if (view.in_teardown || rec)
-        render(tvb, pinfo, tree, &view, rec);
-    tap_segment(pinfo, conv, rec);
-    return view.in_teardown || rec || conv->first_frame == pinfo->num;
-}
-
-static void first_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
-{
-    GPtrArray *streams = tree ? proto_get_finfo_ptr_array(tree, hf_tcp_stream) : NULL;
-    if (!streams)
-        return;
-
-    for (guint i = 0; i < streams->len; i++) {
-        teardown_segment ts;
-        field_info *fi = (field_info *)g_ptr_array_index(streams, i);
-        if (segment_read(pinfo, fi, pref_trust_ip_id, &ts) != SEGMENT_READ_OK)
-            continue;
-        teardown_conversation *conv = conversation_table_get(ts.stream);
-        if (!conv)
-            continue;
-        if (!conv->first_frame) {
-            conv->first_frame = pinfo->num;
-            conv->sender0_port = ts.src_port;
-            conv->sender1_port = ts.dst_port;
-            conv->sender0_addr = ts.src_addr_hash;
-        }
-        uint8_t dir = segment_dir(conv, &ts);
-        analyse(pinfo, conv, &ts, dir);
-        if (show_segment(tvb, pinfo, tree, conv, ts.stream, dir))
-            frame_index_add(pinfo->num, ts.stream, dir);
+    if (tree && proto_field_is_referenced(tree, proto_teardown)) {
+        int64_t now_ns = (int64_t)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
+        td_view view;
+        td_conv_view(&conv->core, dir, pinfo->num, now_ns, &view);
+        if (view.in_teardown || rec)
+            render(tvb, pinfo, tree, &view, rec);
+    } else if (rec) {
+        mark_verdicts(pinfo, NULL, rec);
     }
+    tap_segment(pinfo, conv, rec);
 }
 
-/* Later passes (tshark -2, the GUI) do not prime tcp.stream: the index says which
- * segments the first pass found in this frame. */
-static void later_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+/* Both passes return whether they showed anything: a postdissector that returns 0 is not
+ * listed among the frame's protocols (frame.protocols), which tshark then builds with one
+ * layer less. */
+static bool first_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 {
-    size_t count;
+    teardown_segment ts;
+    if (segment_read(tvb, pinfo, pref_trust_ip_id, &ts) != SEGMENT_READ_OK)
+        return false;
+    teardown_conversation *conv = conversation_table_get(ts.stream);
+    if (!conv)
+        return false;
+    if (!conv->first_frame) {
+        conv->first_frame = pinfo->num;
+        conv->sender0_port = ts.src_port;
+        conv->sender1_port = ts.dst_port;
+        conv->sender0_addr = ts.src_addr_hash;
+    }
+    uint8_t dir = segment_dir(conv, &ts);
+    const teardown_record *rec = analyse(pinfo, conv, &ts, dir);
+    /* Segments before the teardown show nothing and are not indexed, except the first,
+     * which the statistics count. */
+    if (!(rec || conv->first_frame == pinfo->num || td_conv_in_teardown(&conv->core, pinfo->num)))
+        return false;
+    show_segment(tvb, pinfo, tree, conv, dir, rec);
+    frame_index_add(pinfo->num, ts.stream, dir);
+    return true;
+}
+
+/* Later passes (tshark -2, the GUI) look nothing up again: the index says which
+ * segments the first pass found in this frame. */
+static bool later_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+{
+    size_t count = 0;
     const frame_index_entry *entries = frame_index_find(pinfo->num, &count);
     for (size_t i = 0; i < count; i++) {
         const teardown_conversation *conv = conversation_table_find(entries[i].stream);
         if (conv)
-            show_segment(tvb, pinfo, tree, conv, entries[i].stream, entries[i].dir);
+            show_segment(tvb, pinfo, tree, conv, entries[i].dir,
+                         frame_record_find(pinfo->num, entries[i].stream));
     }
+    return count > 0;
 }
 
 static int dissect_teardown(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-    if (!PINFO_FD_VISITED(pinfo))
-        first_pass(tvb, pinfo, tree);
-    else
-        later_pass(tvb, pinfo, tree);
-    return tvb_captured_length(tvb);
+    bool shown = PINFO_FD_VISITED(pinfo) ? later_pass(tvb, pinfo, tree)
+                                         : first_pass(tvb, pinfo, tree);
+    return shown ? (int)tvb_captured_length(tvb) : 0;
 }
 
 void proto_register_teardown(void)
@@ -336,9 +351,5 @@ void proto_register_teardown(void)
 
 void proto_reg_handoff_teardown(void)
 {
-    hf_tcp_stream = proto_registrar_get_id_byname("tcp.stream");
-    GArray *wanted = g_array_sized_new(FALSE, FALSE, (guint)sizeof(int), 1);
-    g_array_append_val(wanted, hf_tcp_stream);
-    set_postdissector_wanted_hfids(teardown_handle, wanted);
     segment_reader_init();
 }

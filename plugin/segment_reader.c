@@ -1,10 +1,12 @@
 #include "segment_reader.h"
 
 #include <epan/address.h>
+#include <epan/conversation.h>
+#include <epan/dissectors/packet-tcp.h>
 #include <epan/tvbuff.h>
 
+#include "stream_cache.h"
 #include "tcp_wire.h"
-#include "ws_compat.h"
 
 static int proto_tcp = -1;
 static int proto_icmp = -1;
@@ -17,20 +19,20 @@ void segment_reader_init(void)
     proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
 }
 
-/* Is the n-th TCP layer of this frame inside an ICMP error? The quoted header carries
- * the real tcp.stream but is not a segment of it. */
-static bool tcp_layer_is_quoted(packet_info *pinfo, int tcp_layer)
+/* Where the frame's last TCP layer is: absent, inside an ICMP error (the quoted header
+ * names a real stream but is not a segment of it), or a segment of its own. */
+static segment_read_status last_tcp_layer(packet_info *pinfo)
 {
+    segment_read_status status = SEGMENT_NOT_TCP;
     bool in_icmp = false;
-    int seen = 0;
     for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f; f = wmem_list_frame_next(f)) {
         int proto = GPOINTER_TO_INT(wmem_list_frame_data(f));
         if (proto == proto_icmp || proto == proto_icmpv6)
             in_icmp = true;
-        else if (proto == proto_tcp && ++seen == tcp_layer)
-            return in_icmp;
+        else if (proto == proto_tcp)
+            status = in_icmp ? SEGMENT_QUOTED : SEGMENT_READ_OK;
     }
-    return in_icmp;
+    return status;
 }
 
 static uint32_t address_hash(const address *a)
@@ -42,37 +44,80 @@ static uint32_t address_hash(const address *a)
     return h;
 }
 
-segment_read_status segment_read(packet_info *pinfo, field_info *stream_field,
-                                 bool trust_ip_id, teardown_segment *out)
+/* A segment TCP reassembled from IP fragments is a data source of its own that starts
+ * with the TCP header; its length is the segment's. */
+static tvbuff_t *reassembled_segment(packet_info *pinfo, tvbuff_t *frame_tvb,
+                                     const td_wire_endpoints *ep)
 {
-    if (tcp_layer_is_quoted(pinfo, stream_field->proto_layer_num))
-        return SEGMENT_QUOTED;
+    for (GSList *s = pinfo->data_src; s; s = s->next) {
+        tvbuff_t *tvb = get_data_source_tvb((struct data_source *)s->data);
+        if (tvb == frame_tvb || tvb_captured_length(tvb) < 20)
+            continue;
+        if (tvb_get_ntohs(tvb, 0) == ep->src_port && tvb_get_ntohs(tvb, 2) == ep->dst_port)
+            return tvb;
+    }
+    return NULL;
+}
 
-    tvbuff_t *ds = stream_field->ds_tvb;
-    int tcp_off = stream_field->start;
-    if (!ds || tcp_off < 0)
-        return SEGMENT_UNREADABLE;
-    guint captured = tvb_captured_length(ds);
-    if ((guint)tcp_off > captured)
-        return SEGMENT_UNREADABLE;
-    const uint8_t *bytes = tvb_get_ptr(ds, 0, (gint)captured);
+/* TCP's own stream number for the segment: cached by address and port pair, asked of
+ * Wireshark's conversation table on a miss and on every SYN (where TCP may have started
+ * a new stream on a reused pair). */
+static bool stream_of(packet_info *pinfo, const td_wire_endpoints *ep, uint8_t flags,
+                      uint32_t *stream)
+{
+    uint64_t pair = td_wire_pair_hash(ep);
+    if (!(flags & TD_SYN) && stream_cache_find(pair, stream))
+        return true;
+    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+    struct tcp_analysis *tcpd = conv ? conversation_get_proto_data(conv, proto_tcp) : NULL;
+    if (!tcpd)
+        return false;
+    *stream = tcpd->stream;
+    stream_cache_put(pair, *stream);
+    return true;
+}
 
-    td_segment *seg = &out->seg;
-    uint32_t header_len;
-    if (!td_wire_parse_tcp(bytes + tcp_off, captured - (guint)tcp_off, &seg->tcp, &header_len,
-                           &seg->options_digest))
-        return SEGMENT_UNREADABLE;
+segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool trust_ip_id,
+                                 teardown_segment *out)
+{
+    if (pinfo->ptype != PT_TCP)
+        return SEGMENT_NOT_TCP;
+    segment_read_status where = last_tcp_layer(pinfo);
+    if (where != SEGMENT_READ_OK)
+        return where;
 
+    const address *src = &pinfo->src, *dst = &pinfo->dst;
+    if (src->type != dst->type || !(src->type == AT_IPv4 || src->type == AT_IPv6))
+        return SEGMENT_UNREADABLE;
+    td_wire_endpoints ep = {
+        .src_addr = src->data, .dst_addr = dst->data, .addr_len = (size_t)src->len,
+        .src_port = (uint16_t)pinfo->srcport, .dst_port = (uint16_t)pinfo->destport,
+    };
+    tvbuff_t *tvb = frame_tvb;
+    size_t tcp_off;
     uint32_t segment_len;
     int32_t ip_id;
-    if (!td_wire_ip_before(bytes, captured, (size_t)tcp_off, &segment_len, &ip_id)) {
-        /* A reassembled IP datagram is a data source of its own that starts with TCP. */
-        if (tcp_off != 0)
+    guint captured = tvb_captured_length(tvb);
+    const uint8_t *bytes = tvb_get_ptr(tvb, 0, (gint)captured);
+    if (!td_wire_find_tcp(bytes, captured, &ep, &tcp_off, &segment_len, &ip_id)) {
+        tvb = reassembled_segment(pinfo, frame_tvb, &ep);
+        if (!tvb)
             return SEGMENT_UNREADABLE;
-        segment_len = tvb_reported_length(ds);
+        captured = tvb_captured_length(tvb);
+        bytes = tvb_get_ptr(tvb, 0, (gint)captured);
+        tcp_off = 0;
+        segment_len = tvb_reported_length(tvb);
         ip_id = -1;
     }
-    if (segment_len < header_len)
+
+    td_segment *seg = &out->seg;
+    const uint8_t *header = bytes + tcp_off;
+    uint32_t header_len;
+    if (!td_wire_parse_tcp(header, captured - tcp_off, &seg->tcp, &header_len,
+                           &seg->options_digest) ||
+        segment_len < header_len)
+        return SEGMENT_UNREADABLE;
+    if (!stream_of(pinfo, &ep, seg->tcp.flags, &out->stream))
         return SEGMENT_UNREADABLE;
 
     seg->tcp.len = segment_len - header_len;
@@ -80,9 +125,8 @@ segment_read_status segment_read(packet_info *pinfo, field_info *stream_field,
     seg->time_ns = (int64_t)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
     seg->ip_id = trust_ip_id ? ip_id : -1;
     seg->dir = 0;
-    out->stream = teardown_field_uint(stream_field);
-    out->src_port = (uint16_t)(bytes[tcp_off] << 8 | bytes[tcp_off + 1]);
-    out->dst_port = (uint16_t)(bytes[tcp_off + 2] << 8 | bytes[tcp_off + 3]);
-    out->src_addr_hash = address_hash(&pinfo->src);
+    out->src_port = ep.src_port;
+    out->dst_port = ep.dst_port;
+    out->src_addr_hash = address_hash(src);
     return SEGMENT_READ_OK;
 }

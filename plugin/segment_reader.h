@@ -1,6 +1,8 @@
-/* From the one primed field, tcp.stream, to a segment the core can judge: the field
- * gives the stream and where the TCP header starts; the header and the IP header
- * before it are read from the bytes. */
+/* From a frame that TCP has dissected to a segment the core can judge, without asking
+ * Wireshark for a single field: priming even one makes tshark build a protocol tree for
+ * every frame, which costs more than this whole plugin. TCP leaves the segment's
+ * addresses and ports in pinfo and its stream number in its conversation data; the
+ * header is read from the bytes, found behind the IP header of those addresses. */
 #ifndef TEARDOWN_SEGMENT_READER_H
 #define TEARDOWN_SEGMENT_READER_H
 
@@ -8,7 +10,6 @@
 #include <stdint.h>
 
 #include <epan/packet.h>
-#include <epan/proto.h>
 
 #include "tcp_segment.h"
 
@@ -22,14 +23,16 @@ typedef struct teardown_segment {
 
 typedef enum segment_read_status {
     SEGMENT_READ_OK,
+    SEGMENT_NOT_TCP,      /* no TCP segment in this frame */
     SEGMENT_QUOTED,       /* a TCP header inside an ICMP error: not a segment of the stream */
-    SEGMENT_UNREADABLE,   /* header truncated, or no IP header to size the segment by */
+    SEGMENT_UNREADABLE,   /* header truncated, or not where the addresses say */
 } segment_read_status;
 
 /* Looks up the protocol ids it needs; call from the handoff. */
 void segment_reader_init(void);
 
-segment_read_status segment_read(packet_info *pinfo, field_info *stream_field,
-                                 bool trust_ip_id, teardown_segment *out);
+/* The segment of the frame's last TCP layer. */
+segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool trust_ip_id,
+                                 teardown_segment *out);
 
 #endif

@@ -263,14 +263,19 @@ static td_tcp_state state_at(const td_conv *conv, uint8_t dir, uint32_t frame)
     return my_fin_acked ? TD_STATE_CLOSED : TD_STATE_LAST_ACK;
 }
 
+bool td_conv_in_teardown(const td_conv *conv, uint32_t frame)
+{
+    return seen(conv->ep[0].fin_frame, frame) || seen(conv->ep[1].fin_frame, frame) ||
+           seen(conv->rst_frame, frame);
+}
+
 void td_conv_view(const td_conv *conv, uint8_t dir, uint32_t frame, int64_t time_ns, td_view *out)
 {
     const td_endpoint *me = &conv->ep[dir & 1];
     const td_endpoint *peer = &conv->ep[!(dir & 1)];
 
     memset(out, 0, sizeof *out);
-    out->in_teardown = seen(me->fin_frame, frame) || seen(peer->fin_frame, frame) ||
-                       seen(conv->rst_frame, frame);
+    out->in_teardown = td_conv_in_teardown(conv, frame);
     out->sender_state = state_at(conv, dir & 1, frame);
     out->receiver_state = state_at(conv, !(dir & 1), frame);
     if (seen(me->fin_ack_frame, frame)) {

@@ -86,6 +86,9 @@ void td_conv_feed(td_conv *conv, const td_segment *seg, td_result *out);
 /* The view for a segment from dir at (frame, time_ns) that was already fed. */
 void td_conv_view(const td_conv *conv, uint8_t dir, uint32_t frame, int64_t time_ns, td_view *out);
 
+/* Is the conversation in its teardown at this frame: a FIN or RST of it at or before? */
+bool td_conv_in_teardown(const td_conv *conv, uint32_t frame);
+
 /* Short constant name of one verdict bit ("spurious_ack", ...); NULL if not one. */
 const char *td_verdict_name(uint32_t verdict_bit);
 

@@ -1,5 +1,7 @@
 #include "tcp_wire.h"
 
+#include <string.h>
+
 static uint16_t be16(const uint8_t *p)
 {
     return (uint16_t)(p[0] << 8 | p[1]);
@@ -126,4 +128,127 @@ bool td_wire_ip_before(const uint8_t *data, size_t len, size_t tcp_off, uint32_t
         return false;
     return ipv4_before(data, len, tcp_off, segment_len, ip_id) ||
            ipv6_before(data, len, tcp_off, segment_len, ip_id);
+}
+
+static bool ports_at(const uint8_t *data, size_t len, size_t off, const td_wire_endpoints *ep)
+{
+    return off + 20 <= len && be16(data + off) == ep->src_port &&
+           be16(data + off + 2) == ep->dst_port;
+}
+
+static bool ipv4_at(const uint8_t *data, size_t len, size_t off, const td_wire_endpoints *ep,
+                    size_t *tcp_off, uint32_t *segment_len, int32_t *ip_id)
+{
+    const uint8_t *h = data + off;
+    size_t hlen = (size_t)(h[0] & 0x0f) * 4;
+    if (h[9] != 6 || hlen < 20 || !ports_at(data, len, off + hlen, ep))
+        return false;
+    if (memcmp(h + 12, ep->src_addr, 4) != 0 || memcmp(h + 16, ep->dst_addr, 4) != 0)
+        return false;
+    /* A fragment: TCP reads the segment from the reassembled datagram, not from here. */
+    if ((be16(h + 6) & 0x3fff) != 0)
+        return false;
+    /* No checksum test: with both addresses, both ports and the protocol matching, a
+     * false match would need a forged header ahead of the real one. */
+    uint32_t total = be16(h + 2);
+    if (total != 0 && total < hlen)
+        return false;
+    *tcp_off = off + hlen;
+    *segment_len = total ? total - (uint32_t)hlen : (uint32_t)(len - *tcp_off);
+    *ip_id = be16(h + 4);
+    return true;
+}
+
+static bool ipv6_at(const uint8_t *data, size_t len, size_t off, const td_wire_endpoints *ep,
+                    size_t *tcp_off, uint32_t *segment_len, int32_t *ip_id)
+{
+    const uint8_t *h = data + off;
+    if (off + 40 > len || memcmp(h + 8, ep->src_addr, 16) != 0 ||
+        memcmp(h + 24, ep->dst_addr, 16) != 0)
+        return false;
+    uint8_t next = h[6];
+    size_t at = off + 40;
+    for (int hops = 0; next != 6; hops++) {
+        if (hops == 8 || at + 2 > len)
+            return false;
+        switch (next) {
+        case 0:   /* hop-by-hop */
+        case 43:  /* routing */
+        case 60:  /* destination options */
+            next = data[at];
+            at += ((size_t)data[at + 1] + 1) * 8;
+            break;
+        case 51:  /* authentication header */
+            next = data[at];
+            at += ((size_t)data[at + 1] + 2) * 4;
+            break;
+        default:  /* a fragment header (reassembled elsewhere), ESP, or not TCP at all */
+            return false;
+        }
+    }
+    if (!ports_at(data, len, at, ep))
+        return false;
+    uint32_t payload = be16(h + 4);
+    size_t ext = at - off - 40;
+    if (payload != 0 && payload < ext)
+        return false;
+    *tcp_off = at;
+    *segment_len = payload ? payload - (uint32_t)ext : (uint32_t)(len - at);
+    *ip_id = -1;
+    return true;
+}
+
+bool td_wire_find_tcp(const uint8_t *data, size_t len, const td_wire_endpoints *ep,
+                      size_t *tcp_off, uint32_t *segment_len, int32_t *ip_id)
+{
+    size_t limit = len < TD_WIRE_SEARCH_LIMIT ? len : TD_WIRE_SEARCH_LIMIT;
+    uint8_t version = ep->addr_len == 4 ? 4 : ep->addr_len == 16 ? 6 : 0;
+    if (!version)
+        return false;
+    /* Where Ethernet, 802.1Q, raw IP, Linux cooked and loopback captures put it. */
+    static const size_t usual[] = {14, 18, 0, 16, 4, 20};
+    for (size_t i = 0; i < sizeof usual / sizeof usual[0]; i++) {
+        size_t off = usual[i];
+        if (off + 20 <= limit && data[off] >> 4 == version &&
+            (version == 4 ? ipv4_at(data, len, off, ep, tcp_off, segment_len, ip_id)
+                          : ipv6_at(data, len, off, ep, tcp_off, segment_len, ip_id)))
+            return true;
+    }
+    for (size_t off = 0; off + 20 <= limit; off++) {
+        if (data[off] >> 4 != version)
+            continue;
+        if (version == 4 ? ipv4_at(data, len, off, ep, tcp_off, segment_len, ip_id)
+                         : ipv6_at(data, len, off, ep, tcp_off, segment_len, ip_id))
+            return true;
+    }
+    return false;
+}
+
+/* A 64-bit finaliser (MurmurHash3's): every input bit affects every output bit. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t endpoint_hash(const uint8_t *addr, size_t addr_len, uint16_t port)
+{
+    uint64_t h = port;
+    for (size_t i = 0; i + 4 <= addr_len; i += 4) {
+        uint32_t word;
+        memcpy(&word, addr + i, 4);
+        h = mix64(h ^ ((uint64_t)word << 16));
+    }
+    return mix64(h + addr_len);
+}
+
+uint64_t td_wire_pair_hash(const td_wire_endpoints *ep)
+{
+    /* A sum does not depend on the order: both directions hash alike. */
+    return endpoint_hash(ep->src_addr, ep->addr_len, ep->src_port) +
+           endpoint_hash(ep->dst_addr, ep->addr_len, ep->dst_port);
 }

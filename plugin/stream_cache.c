@@ -1,0 +1,72 @@
+#include "stream_cache.h"
+
+#include <glib.h>
+
+typedef struct slot {
+    uint64_t pair;    /* 0: empty */
+    uint32_t stream;
+} slot;
+
+static slot *slots;
+static uint64_t mask;   /* slot count - 1; the count is a power of two */
+static uint64_t used;
+
+void stream_cache_reset(void)
+{
+    g_free(slots);
+    slots = NULL;
+    mask = 0;
+    used = 0;
+}
+
+/* The slot holding pair, or the empty slot where it would go. */
+static slot *probe(slot *table, uint64_t table_mask, uint64_t pair)
+{
+    for (uint64_t i = pair & table_mask;; i = (i + 1) & table_mask)
+        if (table[i].pair == pair || table[i].pair == 0)
+            return &table[i];
+}
+
+static uint64_t nonzero(uint64_t pair)
+{
+    return pair ? pair : 1;
+}
+
+bool stream_cache_find(uint64_t pair, uint32_t *stream)
+{
+    if (!slots)
+        return false;
+    const slot *s = probe(slots, mask, nonzero(pair));
+    if (!s->pair)
+        return false;
+    *stream = s->stream;
+    return true;
+}
+
+static bool grow(void)
+{
+    uint64_t count = slots ? (mask + 1) * 2 : 1024;
+    slot *table = g_try_new0(slot, count);
+    if (!table)
+        return false;
+    for (uint64_t i = 0; slots && i <= mask; i++)
+        if (slots[i].pair)
+            *probe(table, count - 1, slots[i].pair) = slots[i];
+    g_free(slots);
+    slots = table;
+    mask = count - 1;
+    return true;
+}
+
+void stream_cache_put(uint64_t pair, uint32_t stream)
+{
+    pair = nonzero(pair);
+    if ((!slots || (used + 1) * 2 > mask + 1) && !grow())
+        return;
+    slot *s = probe(slots, mask, pair);
+    if (!s->pair) {
+        s->pair = pair;
+        used++;
+    }
+    s->stream = stream;
+}
