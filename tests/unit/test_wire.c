@@ -514,6 +514,171 @@ static void never_reads_outside_the_buffer(void **state)
     }
 }
 
+
+/* ---- Finding the segment in a frame by its endpoints -------------------------------- */
+
+static const uint8_t v4_src[4] = {0xc0, 0xa8, 0, 1}, v4_dst[4] = {0xc0, 0xa8, 0, 2};
+static const uint8_t v6_src[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+static const uint8_t v6_dst[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+
+static td_wire_endpoints endpoints_v4(void)
+{
+    td_wire_endpoints ep = {v4_src, v4_dst, 4, 49152, 80};
+    return ep;
+}
+
+static td_wire_endpoints endpoints_v6(void)
+{
+    td_wire_endpoints ep = {v6_src, v6_dst, 16, 49152, 80};
+    return ep;
+}
+
+static bool find(const uint8_t *f, size_t len, const td_wire_endpoints *ep, size_t *tcp_off,
+                 uint32_t *seg_len, int32_t *ip_id)
+{
+    guarded g;
+    guard(&g, f, len, true);
+    bool ok = td_wire_find_tcp(g.data, len, ep, tcp_off, seg_len, ip_id);
+    unguard(&g);
+    return ok;
+}
+
+static void find_ipv4_behind_ethernet_and_vlan(void **state)
+{
+    (void)state;
+    uint8_t f[MAX_FRAME], tagged[MAX_FRAME];
+    size_t expected, off;
+    uint32_t seg_len;
+    int32_t id;
+    td_wire_endpoints ep = endpoints_v4();
+    size_t len = frame_ipv4(f, 6, 0x1234, 6, CSUM_VALID, &expected);
+
+    assert_true(find(f, len, &ep, &off, &seg_len, &id));
+    assert_int_equal(off, expected);
+    assert_int_equal(seg_len, 20 + PAYLOAD); /* the trailer is not counted */
+    assert_int_equal(id, 0x1234);
+
+    /* The same behind an 802.1Q tag: four bytes further. */
+    memcpy(tagged, f, 12);
+    put16(tagged + 12, 0x8100);
+    put16(tagged + 14, 100);
+    memcpy(tagged + 16, f + 12, len - 12);
+    assert_true(find(tagged, len + 4, &ep, &off, &seg_len, &id));
+    assert_int_equal(off, expected + 4);
+}
+
+static void find_in_a_tunnel(void **state)
+{
+    (void)state;
+    /* An outer IPv4 header (protocol 4, other addresses) before the real one. */
+    uint8_t inner[MAX_FRAME], f[MAX_FRAME];
+    size_t inner_off, off;
+    uint32_t seg_len;
+    int32_t id;
+    td_wire_endpoints ep = endpoints_v4();
+    size_t inner_len = frame_ipv4(inner, 5, 7, 6, CSUM_VALID, &inner_off);
+    size_t at = build_eth(f, 0x0800);
+    at += build_ipv4(f + at, 5, (uint16_t)(inner_len - ETH_LEN + 20), 1, 4, CSUM_VALID);
+    put32(f + ETH_LEN + 12, 0x0a000001);
+    put32(f + ETH_LEN + 16, 0x0a000002);
+    memcpy(f + at, inner + ETH_LEN, inner_len - ETH_LEN);
+    size_t len = at + inner_len - ETH_LEN;
+
+    assert_true(find(f, len, &ep, &off, &seg_len, &id));
+    assert_int_equal(off, inner_off + 20);
+    assert_int_equal(id, 7);
+}
+
+static void find_ipv6_with_extensions(void **state)
+{
+    (void)state;
+    uint8_t f[MAX_FRAME];
+    size_t expected, off;
+    uint32_t seg_len;
+    int32_t id;
+    td_wire_endpoints ep = endpoints_v6();
+    size_t len = frame_ipv6(f, 16, &expected);
+
+    assert_true(find(f, len, &ep, &off, &seg_len, &id));
+    assert_int_equal(off, expected);
+    assert_int_equal(seg_len, 20 + PAYLOAD);
+    assert_int_equal(id, -1);
+}
+
+static void find_rejects_other_segments(void **state)
+{
+    (void)state;
+    uint8_t f[MAX_FRAME];
+    size_t tcp_off, off;
+    uint32_t seg_len;
+    int32_t id;
+    td_wire_endpoints ep = endpoints_v4();
+    size_t len = frame_ipv4(f, 5, 9, 6, CSUM_VALID, &tcp_off);
+
+    td_wire_endpoints reversed = {v4_dst, v4_src, 4, 80, 49152};
+    assert_false(find(f, len, &reversed, &off, &seg_len, &id));
+    td_wire_endpoints other_port = ep;
+    other_port.dst_port = 443;
+    assert_false(find(f, len, &other_port, &off, &seg_len, &id));
+    td_wire_endpoints v6 = endpoints_v6();
+    assert_false(find(f, len, &v6, &off, &seg_len, &id));
+
+    /* A fragment: TCP reads such a segment from the reassembled datagram instead. */
+    put16(f + ETH_LEN + 6, 0x2000); /* more fragments */
+    assert_false(find(f, len, &ep, &off, &seg_len, &id));
+
+    /* Cut inside the ports. */
+    frame_ipv4(f, 5, 9, 6, CSUM_VALID, &tcp_off);
+    assert_false(find(f, tcp_off + 3, &ep, &off, &seg_len, &id));
+    assert_true(find(f, tcp_off + 20, &ep, &off, &seg_len, &id));
+}
+
+static void find_never_reads_outside_the_buffer(void **state)
+{
+    (void)state;
+    td_wire_endpoints eps[2] = {endpoints_v4(), endpoints_v6()};
+    srand(9293);
+    for (int round = 0; round < 4000; round++) {
+        uint8_t junk[600];
+        size_t len = (size_t)rand() % sizeof junk;
+        const td_wire_endpoints *ep = &eps[round % 2];
+        for (size_t i = 0; i < len; i++) {
+            /* Headers with the right addresses and versions, at random places. */
+            if (rand() % 40 == 0 && i + 40 <= len) {
+                junk[i] = ep->addr_len == 4 ? 0x45 : 0x60;
+                memcpy(junk + i + (ep->addr_len == 4 ? 12 : 8), ep->src_addr, ep->addr_len);
+                memcpy(junk + i + (ep->addr_len == 4 ? 16 : 24), ep->dst_addr, ep->addr_len);
+            }
+            if (rand() % 2)
+                junk[i] = (uint8_t)rand();
+        }
+        size_t off;
+        uint32_t seg_len;
+        int32_t id;
+        if (find(junk, len, ep, &off, &seg_len, &id))
+            assert_true(off + 20 <= len);
+    }
+}
+
+static void pair_hash_is_the_same_both_ways(void **state)
+{
+    (void)state;
+    td_wire_endpoints a = endpoints_v4(), b = {v4_dst, v4_src, 4, 80, 49152};
+    assert_true(td_wire_pair_hash(&a) == td_wire_pair_hash(&b));
+    td_wire_endpoints a6 = endpoints_v6(), b6 = {v6_dst, v6_src, 16, 80, 49152};
+    assert_true(td_wire_pair_hash(&a6) == td_wire_pair_hash(&b6));
+
+    /* Any change of address or port is another pair. */
+    td_wire_endpoints c = a;
+    c.src_port = 49153;
+    assert_true(td_wire_pair_hash(&a) != td_wire_pair_hash(&c));
+    td_wire_endpoints d = {v4_src, v4_src, 4, 49152, 80};
+    assert_true(td_wire_pair_hash(&a) != td_wire_pair_hash(&d));
+    /* Swapping only the ports is not the reverse direction. */
+    td_wire_endpoints e = {v4_src, v4_dst, 4, 80, 49152};
+    assert_true(td_wire_pair_hash(&a) != td_wire_pair_hash(&e));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -528,6 +693,12 @@ int main(void)
         cmocka_unit_test(ipv6_without_extension),
         cmocka_unit_test(ipv6_with_extension_headers),
         cmocka_unit_test(never_reads_outside_the_buffer),
+        cmocka_unit_test(find_ipv4_behind_ethernet_and_vlan),
+        cmocka_unit_test(find_in_a_tunnel),
+        cmocka_unit_test(find_ipv6_with_extensions),
+        cmocka_unit_test(find_rejects_other_segments),
+        cmocka_unit_test(find_never_reads_outside_the_buffer),
+        cmocka_unit_test(pair_hash_is_the_same_both_ways),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
