@@ -367,6 +367,24 @@ static void simultaneous_close(gen_capture *cap)
     play_simultaneous_close(cap, &c, &typical);
 }
 
+/* Right after its FIN the server probes with a keep-alive (one below its next sequence
+ * number): the client's second ACK answers it and is not spurious. The server, closed by
+ * the first ACK, resets on the second: a RST after an orderly close. */
+static void keepalive_after_fin(gen_capture *cap)
+{
+    gen_dialog_config c = base_config(49173, TD_POLICY_FIXED, TD_POLICY_FIXED);
+    gen_dialog *d = gen_dialog_open(cap, &c);
+    client_requests_and_closes(d, &typical);
+    server_responds_and_closes(d, &typical);
+    gen_dialog_run(d, GEN_MS(1));
+    td_sender *server = gen_dialog_endpoint(d, SERVER);
+    td_tcp probe = {.seq = server->snd_nxt - 1, .ack = server->rcv_nxt, .window = 64240,
+                    .flags = TD_ACK};
+    gen_dialog_send(d, SERVER, &probe);
+    gen_dialog_run(d, GEN_MS(500));
+    gen_dialog_close(d);
+}
+
 const gen_scenario gen_scenarios[] = {
     {"q152474", "the report: client closes first, spurious delayed ACK, server resets", q152474},
     {"server_closes_first", "the same with the roles swapped", server_closes_first},
@@ -384,6 +402,7 @@ const gen_scenario gen_scenarios[] = {
     {"clean_close", "both stacks fixed: no spurious ACK, no RST", clean_close},
     {"fin_reack_crossed", "a retransmitted FIN and its ACK cross: FIN FIN ACK ACK RST", fin_reack_crossed},
     {"second_closer_dup_ack", "a delayed ACK from the endpoint that closes second", second_closer_dup_ack},
+    {"keepalive_after_fin", "a keep-alive right after the server's FIN, answered", keepalive_after_fin},
     {"close_wait_window_update", "a window update in CLOSE-WAIT", close_wait_window_update},
     {"capture_duplicate", "the ACK of the FIN captured twice, same IPv4 ID", capture_duplicate},
     {"capture_duplicate_id0", "IPv4 ID 0 and every client packet captured twice", capture_duplicate_id0},
