@@ -45,7 +45,15 @@ static expert_field ei_fin_reack = EI_INIT;
 static expert_field ei_capture_duplicate = EI_INIT;
 static expert_field ei_half_close = EI_INIT;
 
-static teardown_pref_bool pref_trust_ip_id = TRUE;
+/* An enum, not a bool: Wireshark reads any bool value but "TRUE" as FALSE, so a typo
+ * would silently turn the test off; an enum refuses a word it does not know, with a
+ * message. */
+static const enum_val_t trust_ip_id_values[] = {
+    { "TRUE", "Yes", 1 },
+    { "FALSE", "No", 0 },
+    { NULL, NULL, 0 }
+};
+static gint pref_trust_ip_id = 1;
 
 static const value_string state_names[] = {
     { TD_STATE_ESTABLISHED, "ESTABLISHED" },
@@ -218,7 +226,7 @@ static void show_segment(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 static bool first_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 {
     teardown_segment ts;
-    if (segment_read(tvb, pinfo, pref_trust_ip_id, &ts) != SEGMENT_READ_OK)
+    if (segment_read(tvb, pinfo, pref_trust_ip_id != 0, &ts) != SEGMENT_READ_OK)
         return false;
     teardown_conversation *conv = conversation_table_get(ts.stream);
     if (!conv)
@@ -334,12 +342,12 @@ void proto_register_teardown(void)
     expert_register_field_array(expert_register_protocol(proto_teardown), ei, array_length(ei));
 
     module_t *module = prefs_register_protocol(proto_teardown, NULL);
-    prefs_register_bool_preference(
+    prefs_register_enum_preference(
         module, "ip_id_duplicates", "Same IPv4 ID marks a capture duplicate",
         "A copy of an endpoint's previous segment with the same non-zero IPv4 ID is the same "
-        "packet captured twice. Turn off where a stack reuses IDs; copies are then recognised "
-        "only once the capture has shown an earlier pair less than 1 ms apart.",
-        &pref_trust_ip_id);
+        "packet captured twice (TRUE). Set FALSE where a stack reuses IDs; copies are then "
+        "recognised only once the capture has shown an earlier pair less than 1 ms apart.",
+        &pref_trust_ip_id, trust_ip_id_values, FALSE);
 
     teardown_handle = register_dissector("teardown", dissect_teardown, proto_teardown);
     register_postdissector(teardown_handle);

@@ -56,9 +56,9 @@ static uint32_t segment_print(const td_segment *seg)
 static bool is_capture_duplicate(td_endpoint *me, const td_segment *seg)
 {
     uint32_t print = segment_print(seg);
-    uint32_t now_us = (uint32_t)(uint64_t)(seg->time_ns / 1000);
+    int64_t now_us = seg->time_ns / 1000;
     bool same = (me->flags & TD_EP_HAS_LAST) && me->last_print == print;
-    bool close = (uint32_t)(now_us - me->last_time_us) < TD_DUPLICATE_WINDOW_US;
+    bool close = now_us >= me->last_time_us && now_us - me->last_time_us < TD_DUPLICATE_WINDOW_US;
 
     me->last_print = print;
     me->last_time_us = now_us;

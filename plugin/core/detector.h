@@ -35,11 +35,12 @@ typedef enum td_fixed {
 
 typedef struct td_endpoint {
     int64_t  fin_ack_time_ns;  /* time of fin_ack_frame */
+    int64_t  last_time_us;     /* time of last_print's segment, in µs: a 32-bit time would
+                                  wrap every 71.6 minutes and make far copies look close */
     uint32_t fin_seq;          /* sequence number of this endpoint's FIN */
     uint32_t fin_frame;        /* its first FIN */
     uint32_t fin_ack_frame;    /* its first ACK of the peer's FIN */
     uint32_t last_print;       /* fingerprint of its previous segment, for the duplicate test */
-    uint32_t last_time_us;     /* that segment's time in µs, modulo 2^32 */
     uint8_t  unanswered_fins;  /* copies of its FIN the peer has not ACKed yet */
     uint8_t  unanswered_other; /* other segments after its FIN that await an ACK */
     uint8_t  flags;            /* TD_EP_* */
