@@ -3,7 +3,7 @@
 #   . tests/compat/suite-mirror.sh
 #   mirror=$(suite_debian_mirror) || exit 1
 #
-# The same derivation as fetch-headers.sh: TEARDOWN_DEBIAN_MIRROR=URI if set; otherwise
+# Shared by fetch-headers.sh and run-suite.sh: TEARDOWN_DEBIAN_MIRROR=URI if set; otherwise
 # the URI of the entry in /etc/apt/sources.list or /etc/apt/sources.list.d/ (one-line
 # *.list or deb822 *.sources) that carries this machine's own release (from
 # /etc/os-release); otherwise any archive whose path ends in /debian. Prints the URI

@@ -146,9 +146,10 @@ static void mid_stream(gen_capture *cap)
     play_exchange(cap, &c, &x);
 }
 
-/* The server closes first (X) and the client keeps sending after the server's FIN. */
-static void play_server_closes_first(gen_capture *cap, const gen_dialog_config *c,
-                                     const exchange *x)
+/* A connection whose client sends its request and keeps its side open, and whose server
+ * has just written the response: what happens next is the scenario's. */
+static gen_dialog *open_and_answer(gen_capture *cap, const gen_dialog_config *c,
+                                   const exchange *x)
 {
     gen_dialog *d = gen_dialog_open(cap, c);
     gen_dialog_connect(d);
@@ -156,6 +157,14 @@ static void play_server_closes_first(gen_capture *cap, const gen_dialog_config *
     gen_dialog_write(d, CLIENT, x->request);
     gen_dialog_run(d, GEN_MS(15));
     gen_dialog_write(d, SERVER, x->response);
+    return d;
+}
+
+/* The server closes first (X) and the client keeps sending after the server's FIN. */
+static void play_server_closes_first(gen_capture *cap, const gen_dialog_config *c,
+                                     const exchange *x)
+{
+    gen_dialog *d = open_and_answer(cap, c, x);
     gen_dialog_shutdown(d, SERVER);
     gen_dialog_run(d, GEN_MS(15));
     gen_dialog_write(d, CLIENT, 500);
@@ -322,12 +331,7 @@ static void port_reuse(gen_capture *cap)
 /* The client aborts with a RST in the middle of the response: no FIN at all. */
 static void play_abortive_rst(gen_capture *cap, const gen_dialog_config *c, const exchange *x)
 {
-    gen_dialog *d = gen_dialog_open(cap, c);
-    gen_dialog_connect(d);
-    gen_dialog_run(d, GEN_MS(50));
-    gen_dialog_write(d, CLIENT, x->request);
-    gen_dialog_run(d, GEN_MS(15));
-    gen_dialog_write(d, SERVER, x->response);
+    gen_dialog *d = open_and_answer(cap, c, x);
     gen_dialog_run(d, GEN_MS(15));
     td_sender *client = gen_dialog_endpoint(d, CLIENT);
     td_tcp rst = {.seq = client->snd_nxt, .ack = client->rcv_nxt, .flags = TD_RST | TD_ACK};
@@ -349,12 +353,7 @@ static void abortive_rst(gen_capture *cap)
 static void play_simultaneous_close(gen_capture *cap, const gen_dialog_config *c,
                                     const exchange *x)
 {
-    gen_dialog *d = gen_dialog_open(cap, c);
-    gen_dialog_connect(d);
-    gen_dialog_run(d, GEN_MS(50));
-    gen_dialog_write(d, CLIENT, x->request);
-    gen_dialog_run(d, GEN_MS(15));
-    gen_dialog_write(d, SERVER, x->response);
+    gen_dialog *d = open_and_answer(cap, c, x);
     gen_dialog_shutdown(d, SERVER);
     gen_dialog_shutdown(d, CLIENT);
     gen_dialog_run(d, GEN_MS(500));
