@@ -198,6 +198,17 @@ static bool ipv6_at(const uint8_t *data, size_t len, size_t off, const td_wire_e
     return true;
 }
 
+/* The segment's IP header at off, if one starts there. */
+static bool ip_header_at(const uint8_t *data, size_t len, size_t off, uint8_t version,
+                         const td_wire_endpoints *ep, size_t *tcp_off, uint32_t *segment_len,
+                         int32_t *ip_id)
+{
+    if (data[off] >> 4 != version)
+        return false;
+    return version == 4 ? ipv4_at(data, len, off, ep, tcp_off, segment_len, ip_id)
+                        : ipv6_at(data, len, off, ep, tcp_off, segment_len, ip_id);
+}
+
 bool td_wire_find_tcp(const uint8_t *data, size_t len, const td_wire_endpoints *ep,
                       size_t *tcp_off, uint32_t *segment_len, int32_t *ip_id)
 {
@@ -207,20 +218,13 @@ bool td_wire_find_tcp(const uint8_t *data, size_t len, const td_wire_endpoints *
         return false;
     /* Where Ethernet, 802.1Q, raw IP, Linux cooked and loopback captures put it. */
     static const size_t usual[] = {14, 18, 0, 16, 4, 20};
-    for (size_t i = 0; i < sizeof usual / sizeof usual[0]; i++) {
-        size_t off = usual[i];
-        if (off + 20 <= limit && data[off] >> 4 == version &&
-            (version == 4 ? ipv4_at(data, len, off, ep, tcp_off, segment_len, ip_id)
-                          : ipv6_at(data, len, off, ep, tcp_off, segment_len, ip_id)))
+    for (size_t i = 0; i < sizeof usual / sizeof usual[0]; i++)
+        if (usual[i] + 20 <= limit &&
+            ip_header_at(data, len, usual[i], version, ep, tcp_off, segment_len, ip_id))
             return true;
-    }
-    for (size_t off = 0; off + 20 <= limit; off++) {
-        if (data[off] >> 4 != version)
-            continue;
-        if (version == 4 ? ipv4_at(data, len, off, ep, tcp_off, segment_len, ip_id)
-                         : ipv6_at(data, len, off, ep, tcp_off, segment_len, ip_id))
+    for (size_t off = 0; off + 20 <= limit; off++)
+        if (ip_header_at(data, len, off, version, ep, tcp_off, segment_len, ip_id))
             return true;
-    }
     return false;
 }
 

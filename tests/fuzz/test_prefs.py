@@ -10,7 +10,8 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tshark"))
-from tshark_runner import FORWARD_VERDICTS, Tshark, read_manifest  # noqa: E402
+from tshark_runner import (Tshark, expected_verdicts, read_manifest,  # noqa: E402
+                           verdict_difference)
 
 CAPTURES = os.environ.get("TEARDOWN_CAPTURES",
                           os.path.join(os.path.dirname(__file__), "..", "..", "captures"))
@@ -23,10 +24,6 @@ class PrefTshark(Tshark):
     def fields(self, capture, fields, two_pass=False, display_filter=None, extra=()):
         return super().fields(capture, fields, two_pass, display_filter,
                               list(self.options) + list(extra))
-
-
-def describe(entries):
-    return "\n".join("  frame %d %s %s" % e for e in sorted(entries)) or "  (none)"
 
 
 class PreferenceTest(unittest.TestCase):
@@ -55,15 +52,14 @@ class PreferenceTest(unittest.TestCase):
         for capture in sorted(self.expected):
             for two_pass in (False, True):
                 with self.subTest(capture=capture, two_pass=two_pass):
-                    expected = self.expected[capture]
-                    if not two_pass:
-                        expected = {e for e in expected if e[1] not in FORWARD_VERDICTS}
+                    expected = expected_verdicts(self.expected[capture], two_pass)
                     self.tshark.options = ["-o", pref]
                     found = self.tshark.verdicts(os.path.join(CAPTURES, capture), two_pass)
-                    if found != expected:
-                        self.fail("-o %s, %s (%s):\nmissing:\n%s\nunexpected:\n%s" % (
+                    difference = verdict_difference(expected, found)
+                    if difference:
+                        self.fail("-o %s, %s (%s):\n%s" % (
                             pref, capture, "two-pass" if two_pass else "single pass",
-                            describe(expected - found), describe(found - expected)))
+                            difference))
 
     def test_ip_id_duplicates_banana(self):
         # Wireshark 4.0 reads any boolean value but "TRUE" as FALSE, without a word.

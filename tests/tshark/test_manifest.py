@@ -4,14 +4,10 @@ extra. A single pass cannot show forward marks (see tshark_runner.FORWARD_VERDIC
 import os
 import unittest
 
-from tshark_runner import FORWARD_VERDICTS, Tshark, read_manifest
+from tshark_runner import Tshark, expected_verdicts, read_manifest, verdict_difference
 
 CAPTURES = os.environ.get("TEARDOWN_CAPTURES",
                           os.path.join(os.path.dirname(__file__), "..", "..", "captures"))
-
-
-def describe(entries):
-    return "\n".join("  frame %d %s %s" % e for e in sorted(entries)) or "  (none)"
 
 
 class ManifestTest(unittest.TestCase):
@@ -21,14 +17,12 @@ class ManifestTest(unittest.TestCase):
         cls.expected = read_manifest(os.path.join(CAPTURES, "manifest.txt"))
 
     def check(self, capture, two_pass):
-        expected = self.expected[capture]
-        if not two_pass:
-            expected = {e for e in expected if e[1] not in FORWARD_VERDICTS}
+        expected = expected_verdicts(self.expected[capture], two_pass)
         found = self.tshark.verdicts(os.path.join(CAPTURES, capture), two_pass)
-        if found != expected:
-            self.fail("%s (%s):\nmissing:\n%s\nunexpected:\n%s" % (
-                capture, "two-pass" if two_pass else "single pass",
-                describe(expected - found), describe(found - expected)))
+        difference = verdict_difference(expected, found)
+        if difference:
+            self.fail("%s (%s):\n%s" % (capture, "two-pass" if two_pass else "single pass",
+                                         difference))
 
     def test_manifest_lists_captures(self):
         self.assertTrue(self.expected, "captures/manifest.txt lists no capture")

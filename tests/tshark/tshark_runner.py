@@ -97,6 +97,22 @@ class Tshark:
         return found
 
 
+def expected_verdicts(entries, two_pass):
+    """A capture's manifest entries as a run shows them: a single pass lacks forward marks."""
+    return set(entries) if two_pass else {e for e in entries if e[1] not in FORWARD_VERDICTS}
+
+
+def verdict_difference(expected, found):
+    """None when the sets agree, else what is missing and what is unexpected, frame by frame."""
+    if found == expected:
+        return None
+
+    def describe(entries):
+        return "\n".join("  frame %d %s %s" % e for e in sorted(entries)) or "  (none)"
+    return "missing:\n%s\nunexpected:\n%s" % (describe(expected - found),
+                                               describe(found - expected))
+
+
 def read_manifest(path):
     """capture name -> set of (frame, verdict, related); '- none -' lines give empty sets."""
     expected = {}
