@@ -911,6 +911,24 @@ static void identical_acks_without_ip_id_or_evidence_are_two_packets(void **stat
     EXPECT_VERDICTS(&s, {second, TD_V_SPURIOUS_ACK});
 }
 
+/* A copy 2^32 µs (71.6 minutes) and 100 µs after the original is a resend, not a copy
+ * 100 µs late: the detector once kept times modulo 2^32 µs (found by fuzzing). */
+static void late_copy_across_the_32_bit_microsecond_wrap(void **state)
+{
+    (void)state;
+    trace t;
+    landmarks l;
+    script s;
+
+    trace_init(&t, 1000, 5000);
+    size_t request = data(&t, X, 100);
+    capture_copy(&t, request, COPY_GAP_NS);
+    add_teardown(&t, &l);
+    size_t second = capture_copy(&t, l.fin_ack, ((int64_t)1 << 32) * 1000 + 100000);
+    run_ids(&s, &t, 1, IDS_NONE);
+    EXPECT_VERDICTS(&s, {second, TD_V_SPURIOUS_ACK});
+}
+
 /* The RST follows a spurious ACK but is not its answer: its seq is not that ACK's ack,
  * or Y sent something in between. */
 static void rst_not_answering_the_spurious_ack(void **state)
@@ -1022,6 +1040,7 @@ int main(void)
         cmocka_unit_test(captured_copy_of_y_fin_solicits_nothing),
         cmocka_unit_test(same_packet_captured_twice_without_ip_id),
         cmocka_unit_test(identical_acks_without_ip_id_or_evidence_are_two_packets),
+        cmocka_unit_test(late_copy_across_the_32_bit_microsecond_wrap),
         cmocka_unit_test(rst_not_answering_the_spurious_ack),
         cmocka_unit_test(abortive_rst_without_fin_exchange),
         cmocka_unit_test(verdict_names_match_filter_names),
