@@ -9,7 +9,7 @@
 
 /* Pages of PAGE_SIZE entries; a directory of page pointers that doubles as it grows.
  * Allocated with GLib and freed on reset, so redissection starts from nothing. */
-static teardown_conversation **pages;
+static td_conv **pages;
 static uint32_t page_count;
 
 void conversation_table_reset(void)
@@ -21,23 +21,22 @@ void conversation_table_reset(void)
     page_count = 0;
 }
 
-teardown_conversation *conversation_table_find(uint32_t stream)
+td_conv *conversation_table_find(uint32_t stream)
 {
     uint32_t page = stream >> PAGE_BITS;
     if (page >= page_count || !pages[page])
         return NULL;
-    teardown_conversation *entry = &pages[page][stream & (PAGE_SIZE - 1)];
-    return entry->first_frame ? entry : NULL;
+    return &pages[page][stream & (PAGE_SIZE - 1)];
 }
 
-teardown_conversation *conversation_table_get(uint32_t stream)
+td_conv *conversation_table_get(uint32_t stream)
 {
     uint32_t page = stream >> PAGE_BITS;
     if (page >= page_count) {
         uint32_t count = page_count ? page_count : 16;
         while (count <= page)
             count *= 2;
-        teardown_conversation **grown = g_try_renew(teardown_conversation *, pages, count);
+        td_conv **grown = g_try_renew(td_conv *, pages, count);
         if (!grown)
             return NULL;
         memset(grown + page_count, 0, (count - page_count) * sizeof *grown);
@@ -45,7 +44,7 @@ teardown_conversation *conversation_table_get(uint32_t stream)
         page_count = count;
     }
     if (!pages[page]) {
-        pages[page] = g_try_new0(teardown_conversation, PAGE_SIZE);
+        pages[page] = g_try_new0(td_conv, PAGE_SIZE);
         if (!pages[page])
             return NULL;
     }

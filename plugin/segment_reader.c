@@ -124,7 +124,7 @@ segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool t
     seg->frame = pinfo->num;
     seg->time_ns = (int64_t)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
     seg->ip_id = trust_ip_id ? ip_id : -1;
-    seg->dir = 0;
+    seg->endpoint = 0;
     out->src_port = ep.src_port;
     out->dst_port = ep.dst_port;
     out->src_addr_hash = address_hash(src);

@@ -9,8 +9,9 @@
 
 typedef struct teardown_tap_info {
     bool     first_segment; /* the conversation's first analysed segment */
-    uint32_t verdicts;      /* TD_V_* on this segment */
-    uint32_t first_kinds;   /* TD_V_* seen in its conversation for the first time here */
+    uint8_t  rst_cause;     /* td_rst_cause of a RST */
+    uint32_t counted;       /* TD_V_* counted on this segment (td_outcome.counted) */
+    uint32_t first_kinds;   /* of those, the kinds new to its conversation */
 } teardown_tap_info;
 
 /* Registers the statistics tree (tshark -z teardown,tree; Statistics menu). */

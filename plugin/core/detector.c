@@ -5,28 +5,56 @@
 #include "stack_policy.h"
 
 enum {
-    TD_EP_HAS_LAST    = 1u << 0, /* last_print and last_time_us hold a segment */
-    TD_EP_DUP_LEARNED = 1u << 1, /* the capture has shown one of its segments twice, < 1 ms apart */
+    TD_EP_HAS_LAST        = 1u << 0, /* last_fingerprint and last_time_us hold a segment */
+    TD_EP_COPIES_LEARNED  = 1u << 1, /* the capture has shown one of its segments twice, < 1 ms apart */
+    TD_EP_TRIPLES_LEARNED = 1u << 2, /* ... and one exactly three times, each < 1 ms apart */
+    TD_EP_GROUP_CLOSE     = 1u << 3, /* each repeat of its previous segment came < 1 ms after the last */
+    TD_EP_SENT_SYN        = 1u << 4,
+    TD_EP_SENT_RST        = 1u << 5,
+    TD_EP_HAS_NEXT        = 1u << 6, /* next_seq holds a sequence number */
 };
 
 enum {
     TD_CONV_HAS_CLOSER      = 1u << 0,
     TD_CONV_SIMULTANEOUS    = 1u << 1, /* Y's FIN did not acknowledge X's FIN */
     TD_CONV_HALF_CLOSE_SEEN = 1u << 2,
+    TD_CONV_STARTED         = 1u << 3, /* a segment was fed */
+    TD_CONV_HAS_ENDPOINT0   = 1u << 4, /* endpoint0_port and endpoint0_addr are set */
 };
 
 /* A copy made by the capture arrives within this of the original. */
 #define TD_DUPLICATE_WINDOW_US 1000u
+
+/* A peer that sends the same segment this often, unanswered, and then a RST has given up. */
+#define TD_GIVE_UP_REPEATS 3u
 
 void td_conv_init(td_conv *conv)
 {
     memset(conv, 0, sizeof *conv);
 }
 
+uint8_t td_conv_endpoint(td_conv *conv, uint16_t src_port, uint16_t dst_port, uint32_t src_addr_key)
+{
+    if (!(conv->flags & TD_CONV_HAS_ENDPOINT0)) {
+        conv->flags |= TD_CONV_HAS_ENDPOINT0;
+        conv->endpoint0_port = src_port;
+        conv->endpoint0_addr = src_addr_key;
+        return 0;
+    }
+    if (src_port != dst_port)
+        return src_port == conv->endpoint0_port ? 0 : 1;
+    return src_addr_key == conv->endpoint0_addr ? 0 : 1;
+}
+
 static void saturating_inc8(uint8_t *v)
 {
     if (*v != UINT8_MAX)
         (*v)++;
+}
+
+static uint32_t saturating_add32(uint32_t a, uint32_t b)
+{
+    return a + b < a ? UINT32_MAX : a + b;
 }
 
 static uint32_t mix32(uint32_t h, uint32_t v)
@@ -36,8 +64,8 @@ static uint32_t mix32(uint32_t h, uint32_t v)
     return h ^ (h >> 15);
 }
 
-/* Same header, length and IP ID give the same print; nothing else is compared. */
-static uint32_t segment_print(const td_segment *seg)
+/* Same header, length and IP ID give the same fingerprint; nothing else is compared. */
+static uint32_t segment_fingerprint(const td_segment *seg)
 {
     const td_tcp *t = &seg->tcp;
     uint32_t h = 0x811c9dc5u;
@@ -50,44 +78,81 @@ static uint32_t segment_print(const td_segment *seg)
     return h;
 }
 
-/* Linux and IPv6 give a copy no ID to tell it by: only an endpoint the capture has
- * already shown twice, identically, within a millisecond, gets its copies called
+/* What a retransmission or a keep-alive probe repeats (its window may change). */
+static uint32_t repeat_fingerprint(const td_tcp *t)
+{
+    uint32_t h = mix32(mix32(0x811c9dc5u, t->seq), t->ack);
+    return mix32(mix32(h, t->len), t->flags & (uint8_t)~TD_PSH);
+}
+
+/* Is this a copy the capture made of the endpoint's previous segment? An original has one
+ * copy at most (two where the capture has shown a segment three times): beyond that, an
+ * identical segment is a new packet, as a repeated ACK in a capture that doubles every
+ * packet is. Linux and IPv6 give a copy no ID to tell it by: only an endpoint the capture
+ * has already shown twice, identically, within a millisecond, gets such copies called
  * duplicates, and then only copies within a millisecond too. */
 static bool is_capture_duplicate(td_endpoint *me, const td_segment *seg)
 {
-    uint32_t print = segment_print(seg);
+    uint32_t fingerprint = segment_fingerprint(seg);
     int64_t now_us = seg->time_ns / 1000;
-    bool same = (me->flags & TD_EP_HAS_LAST) && me->last_print == print;
+    bool same = (me->flags & TD_EP_HAS_LAST) && me->last_fingerprint == fingerprint;
     bool close = now_us >= me->last_time_us && now_us - me->last_time_us < TD_DUPLICATE_WINDOW_US;
 
-    me->last_print = print;
     me->last_time_us = now_us;
-    me->flags |= TD_EP_HAS_LAST;
-    if (!same)
+    if (!same) {
+        if (me->instances == 3 && (me->flags & TD_EP_GROUP_CLOSE))
+            me->flags |= TD_EP_TRIPLES_LEARNED;
+        me->flags |= TD_EP_HAS_LAST | TD_EP_GROUP_CLOSE;
+        me->last_fingerprint = fingerprint;
+        me->instances = 1;
+        me->copy_position = 0;
         return false;
-    if (seg->ip_id > 0) {
-        if (close)
-            me->flags |= TD_EP_DUP_LEARNED;
-        return true;
     }
+    saturating_inc8(&me->instances);
     if (!close)
-        return false;
-    if (me->flags & TD_EP_DUP_LEARNED)
-        return true;
-    me->flags |= TD_EP_DUP_LEARNED;
-    return false;
+        me->flags &= (uint8_t)~TD_EP_GROUP_CLOSE;
+
+    unsigned copies_allowed = (me->flags & TD_EP_TRIPLES_LEARNED) ? 2 : 1;
+    bool copy = false;
+    if (me->copy_position < copies_allowed) {
+        if (seg->ip_id > 0) {
+            if (close)
+                me->flags |= TD_EP_COPIES_LEARNED;
+            copy = true;
+        } else if (close) {
+            copy = (me->flags & TD_EP_COPIES_LEARNED) != 0;
+            me->flags |= TD_EP_COPIES_LEARNED; /* the first close pair is evidence, not a verdict */
+        }
+    }
+    me->copy_position = copy ? (uint8_t)(me->copy_position + 1) : 0;
+    return copy;
 }
 
-/* After its FIN, does this segment need an ACK from the peer? A pure ACK at the next
- * sequence number does not (RFC 9293: an ACK is not acknowledged); data, a keep-alive
- * (one below the next sequence number) or a SYN does. */
-static bool awaits_ack(const td_endpoint *me, const td_tcp *t)
+/* Payload bytes of this segment beyond any the endpoint sent before; moves next_seq on.
+ * A retransmission or a keep-alive's byte adds nothing. */
+static uint32_t unique_payload(td_endpoint *me, const td_tcp *t)
 {
-    if (t->flags & TD_RST)
-        return false;
-    if (t->len || (t->flags & TD_SYN))
-        return true;
-    return t->seq != me->fin_seq + 1;
+    uint32_t data_end = t->seq + t->len;
+    uint32_t end = data_end + !!(t->flags & TD_SYN) + !!(t->flags & TD_FIN);
+    uint32_t unique = t->len;
+
+    if (me->flags & TD_EP_HAS_NEXT) {
+        if (!td_seq_after(data_end, me->next_seq))
+            unique = 0;
+        else if (!td_seq_after(t->seq, me->next_seq))
+            unique = data_end - me->next_seq;
+        if (!td_seq_after(end, me->next_seq))
+            return unique;
+    }
+    me->next_seq = end;
+    me->flags |= TD_EP_HAS_NEXT;
+    return unique;
+}
+
+static bool is_keepalive(const td_endpoint *me, const td_tcp *t)
+{
+    return (me->flags & TD_EP_HAS_NEXT) && t->len <= 1 && !(t->flags & (TD_SYN | TD_FIN | TD_RST)) &&
+           t->seq + 1 == me->next_seq;
 }
 
 typedef enum { ANSWERED_NOTHING, ANSWERED_FIN, ANSWERED_OTHER } answered;
@@ -106,15 +171,15 @@ static answered take_answer(td_endpoint *peer)
     return ANSWERED_NOTHING;
 }
 
-static td_fixed fixed_verdict(bool sends)
+static td_fixed_sender fixed_sender_verdict(bool sends)
 {
-    return sends ? TD_FIXED_SENDS : TD_FIXED_WITHHOLDS;
+    return sends ? TD_FIXED_SENDER_SENDS : TD_FIXED_SENDER_WITHHOLDS;
 }
 
-static void note_fin(td_conv *conv, uint8_t dir, const td_segment *seg)
+static void note_fin(td_conv *conv, uint8_t me_index, const td_segment *seg)
 {
-    td_endpoint *me = &conv->ep[dir];
-    const td_endpoint *peer = &conv->ep[!dir];
+    td_endpoint *me = &conv->ep[me_index];
+    const td_endpoint *peer = &conv->ep[!me_index];
     const td_tcp *t = &seg->tcp;
     uint32_t fin_seq = td_tcp_fin_seq(t);
 
@@ -129,111 +194,213 @@ static void note_fin(td_conv *conv, uint8_t dir, const td_segment *seg)
     me->fin_seq = fin_seq;
     me->unanswered_fins = 1;
     if (!(conv->flags & TD_CONV_HAS_CLOSER)) {
-        conv->closer = dir;
+        conv->closer = me_index;
         conv->flags |= TD_CONV_HAS_CLOSER;
     } else if (!((t->flags & TD_ACK) && t->ack == peer->fin_seq + 1)) {
         conv->flags |= TD_CONV_SIMULTANEOUS;
     }
 }
 
-/* A segment from an endpoint that has acknowledged its peer's FIN. */
-static void judge_after_fin_ack(td_conv *conv, uint8_t dir, const td_segment *seg,
-                                bool acks_peer_fin, td_result *out)
+/* A duplicate ACK below the peer's FIN, sent after that FIN appeared, points at a hole: it
+ * answers a segment that arrived out of order, such as a FIN that overtook the last data.
+ * One whose ack is the FIN sequence itself was sent before the FIN arrived. */
+static bool is_duplicate_ack_below_peer_fin(const td_endpoint *me, const td_endpoint *peer,
+                                            const td_tcp *t)
 {
-    td_endpoint *peer = &conv->ep[!dir];
-    const td_tcp *t = &seg->tcp;
+    return peer->fin_frame && td_tcp_is_pure_ack(t) && (me->last_tcp_flags & TD_ACK) &&
+           t->ack == me->last_ack && td_seq_after(peer->fin_seq, t->ack);
+}
 
-    if (!td_tcp_is_pure_ack(t)) {
-        /* Data, FIN and RST are not what the fix withholds. */
-        if (acks_peer_fin)
-            take_answer(peer);
-        out->fixed = TD_FIXED_SENDS;
-        return;
-    }
+/* A pure ACK from an endpoint that has acknowledged its peer's FIN: the fixed-sender
+ * verdict, and the spurious ACK. */
+static void judge_pure_ack_after_fin_ack(td_conv *conv, uint8_t me_index, const td_segment *seg,
+                                         bool acks_peer_fin, td_outcome *out)
+{
+    td_endpoint *peer = &conv->ep[!me_index];
+
     if (!acks_peer_fin) {
         bool pending = peer->unanswered_fins || peer->unanswered_other;
-        out->fixed = fixed_verdict(td_policy_sends_pure_ack(TD_POLICY_FIXED, true, pending));
+        out->fixed_sender = fixed_sender_verdict(td_policy_sends_pure_ack(TD_POLICY_FIXED, true, pending));
         return;
     }
     answered what = take_answer(peer);
-    out->fixed = fixed_verdict(td_policy_sends_pure_ack(TD_POLICY_FIXED, true, what != ANSWERED_NOTHING));
+    out->fixed_sender = fixed_sender_verdict(
+        td_policy_sends_pure_ack(TD_POLICY_FIXED, true, what != ANSWERED_NOTHING));
     if (what == ANSWERED_FIN) {
         out->verdicts |= TD_V_FIN_REACK;
-    } else if (what == ANSWERED_NOTHING && conv->closer == dir) {
+    } else if (what == ANSWERED_NOTHING && conv->closer == me_index) {
         out->verdicts |= (conv->flags & TD_CONV_SIMULTANEOUS) ? TD_V_SPURIOUS_ACK_HARMLESS
                                                                : TD_V_SPURIOUS_ACK;
         conv->spurious_frame = seg->frame;
     }
 }
 
-static void judge_rst_from_y(td_conv *conv, uint8_t dir, const td_segment *seg, td_result *out)
+/* The verdicts of Y's RST after its own FIN: provoked by a spurious ACK, or after an
+ * orderly close. */
+static void judge_rst_from_y(td_conv *conv, uint8_t me_index, const td_segment *seg, td_outcome *out)
 {
-    const td_endpoint *me = &conv->ep[dir];
+    const td_endpoint *me = &conv->ep[me_index];
 
     if (!me->fin_frame)
-        return; /* an abortive close, no orderly teardown to speak of */
+        return;
     if (conv->spurious_frame && seg->tcp.seq == me->fin_seq + 1) {
         out->verdicts |= TD_V_PROVOKED_RST;
         out->related_frame = conv->spurious_frame;
-        out->response_bytes = conv->response_bytes;
+        out->provoked_by_frame = conv->spurious_frame;
+        out->response_bytes = me->bytes_after_peer_fin;
     } else {
         out->verdicts |= TD_V_RST_AFTER_CLOSE;
-        out->related_frame = conv->closer_last_frame;
+        out->related_frame = conv->ep[conv->closer].last_frame;
     }
 }
 
-void td_conv_feed(td_conv *conv, const td_segment *seg, td_result *out)
+/* Does R hold no connection for what it answers? (The contract's second no_connection row.) */
+static bool holds_no_connection(const td_endpoint *r, const td_endpoint *p, const td_tcp *t)
 {
-    uint8_t dir = seg->dir & 1;
-    td_endpoint *me = &conv->ep[dir];
-    td_endpoint *peer = &conv->ep[!dir];
-    const td_tcp *t = &seg->tcp;
-    bool x_known = conv->flags & TD_CONV_HAS_CLOSER;
-    bool from_y = x_known && conv->closer != dir;
+    bool r_fin_acked = r->fin_frame && p->fin_ack_frame;
+    if (r_fin_acked && r->fin_ack_frame)
+        return true; /* R had completed its close */
+    if (r_fin_acked && (p->last_tcp_flags & TD_FIN))
+        return true; /* the peer's late FIN found R's FIN-WAIT-2 gone */
+    return !(t->flags & TD_ACK) && p->last_frame > r->last_frame && (p->last_tcp_flags & TD_ACK) &&
+           t->seq == p->last_ack; /* the answer of a stack with no such connection */
+}
 
-    memset(out, 0, sizeof *out);
-    if (is_capture_duplicate(me, seg)) {
-        out->verdicts = TD_V_CAPTURE_DUPLICATE;
-        out->fixed = (td_fixed)me->last_fixed;
-        return;
+/* Why R sent this RST: the contract's rules, the first that fits deciding. */
+static void decide_rst_cause(const td_conv *conv, uint8_t r_index, const td_tcp *t, td_outcome *out)
+{
+    const td_endpoint *r = &conv->ep[r_index];
+    const td_endpoint *p = &conv->ep[!r_index];
+    td_rst_cause cause;
+
+    out->rst_answers = p->last_frame;
+    if ((p->last_tcp_flags & (TD_SYN | TD_ACK)) == TD_SYN && p->last_frame > r->last_frame &&
+        !(r->flags & TD_EP_SENT_SYN)) {
+        cause = TD_RST_CAUSE_REFUSED;
+    } else if (out->verdicts & TD_V_PROVOKED_RST) {
+        cause = TD_RST_CAUSE_SPURIOUS_ACK;
+        out->rst_answers = out->provoked_by_frame;
+    } else if (r->flags & TD_EP_SENT_RST) {
+        cause = TD_RST_CAUSE_NO_CONNECTION;
+    } else if (r->repeats >= TD_GIVE_UP_REPEATS) {
+        cause = TD_RST_CAUSE_RETRANSMISSION_TIMEOUT;
+    } else if (r->fin_frame && p->first_late_payload_frame) {
+        cause = TD_RST_CAUSE_DATA_AFTER_CLOSE;
+        out->rst_answers = p->first_late_payload_frame;
+        out->lost_bytes = p->bytes_after_peer_fin;
+    } else if (holds_no_connection(r, p, t)) {
+        cause = TD_RST_CAUSE_NO_CONNECTION;
+    } else if (p->last_frame) {
+        cause = TD_RST_CAUSE_ABORT;
+    } else {
+        cause = TD_RST_CAUSE_UNEXPLAINED;
     }
+    out->rst_cause = cause;
+    out->verdicts |= td_rst_cause_lookup(cause)->verdict;
+}
 
+/* What the endpoint's segment leaves behind for the rules that look back: its latest
+ * segment, its repeats, and its data after the peer's close. */
+static void remember_segment(td_endpoint *me, td_endpoint *peer, const td_segment *seg,
+                             bool needs_ack, bool late_payload)
+{
+    const td_tcp *t = &seg->tcp;
+    uint32_t fingerprint = repeat_fingerprint(t);
+
+    /* Only a segment that needs an answer can go unanswered. */
+    if (!needs_ack) {
+        me->repeats = 0;
+    } else if (me->repeats && me->repeat_fingerprint == fingerprint) {
+        saturating_inc8(&me->repeats);
+    } else {
+        me->repeat_fingerprint = fingerprint;
+        me->repeats = 1;
+    }
+    peer->repeats = 0;
+    peer->first_late_payload_frame = 0;
+    if (late_payload && !me->first_late_payload_frame)
+        me->first_late_payload_frame = seg->frame;
+    me->last_frame = seg->frame;
+    me->last_ack = t->ack;
+    me->last_tcp_flags = t->flags;
+    if (t->flags & TD_SYN)
+        me->flags |= TD_EP_SENT_SYN;
+    if (t->flags & TD_RST)
+        me->flags |= TD_EP_SENT_RST;
+}
+
+/* The verdicts of one segment that is not a capture duplicate. */
+static void judge(td_conv *conv, const td_segment *seg, td_outcome *out)
+{
+    uint8_t me_index = seg->endpoint & 1;
+    td_endpoint *me = &conv->ep[me_index];
+    td_endpoint *peer = &conv->ep[!me_index];
+    const td_tcp *t = &seg->tcp;
+    bool from_y = (conv->flags & TD_CONV_HAS_CLOSER) && conv->closer != me_index;
+    bool needs_ack = td_tcp_needs_ack(t, me->next_seq);
+    /* Payload after the peer's FIN, sent before this endpoint's own FIN (or with it). */
+    bool late_payload = t->len && !is_keepalive(me, t) && peer->fin_frame && !me->fin_frame;
+    uint32_t unique = unique_payload(me, t);
+
+    if (t->flags & TD_RST) {
+        if (from_y)
+            judge_rst_from_y(conv, me_index, seg, out);
+        decide_rst_cause(conv, me_index, t, out);
+        if (!conv->rst_frame)
+            conv->rst_frame = seg->frame;
+    }
+    if (peer->fin_frame)
+        me->bytes_after_peer_fin = saturating_add32(me->bytes_after_peer_fin, unique);
     if (from_y) {
-        if (t->flags & TD_RST)
-            judge_rst_from_y(conv, dir, seg, out);
         conv->spurious_frame = 0;
-        if (t->len) {
-            conv->response_bytes = conv->response_bytes + t->len < conv->response_bytes
-                                       ? UINT32_MAX
-                                       : conv->response_bytes + t->len;
-            if (!(conv->flags & TD_CONV_HALF_CLOSE_SEEN)) {
-                conv->flags |= TD_CONV_HALF_CLOSE_SEEN;
-                out->half_close_frame = conv->ep[conv->closer].fin_frame;
-            }
+        if (unique && !(conv->flags & TD_CONV_HALF_CLOSE_SEEN)) {
+            conv->flags |= TD_CONV_HALF_CLOSE_SEEN;
+            out->half_close_frame = conv->ep[conv->closer].fin_frame;
         }
     }
-    if ((t->flags & TD_RST) && !conv->rst_frame)
-        conv->rst_frame = seg->frame;
 
     if (t->flags & TD_FIN)
-        note_fin(conv, dir, seg);
-    else if (me->fin_frame && awaits_ack(me, t))
+        note_fin(conv, me_index, seg);
+    else if (me->fin_frame && needs_ack)
         saturating_inc8(&me->unanswered_other);
 
     bool acks_peer_fin = peer->fin_frame && (t->flags & TD_ACK) && t->ack == peer->fin_seq + 1;
-    if (me->fin_ack_frame) {
-        judge_after_fin_ack(conv, dir, seg, acks_peer_fin, out);
+    bool pure_ack = td_tcp_is_pure_ack(t);
+    if (!me->fin_ack_frame && !acks_peer_fin && is_duplicate_ack_below_peer_fin(me, peer, t)) {
+        take_answer(peer);
+    } else if (me->fin_ack_frame) {
+        if (pure_ack)
+            judge_pure_ack_after_fin_ack(conv, me_index, seg, acks_peer_fin, out);
+        else if (acks_peer_fin)
+            take_answer(peer);
     } else if (acks_peer_fin) {
         me->fin_ack_frame = seg->frame;
         me->fin_ack_time_ns = seg->time_ns;
         take_answer(peer);
-        out->fixed = fixed_verdict(
-            !td_tcp_is_pure_ack(t) || td_policy_sends_pure_ack(TD_POLICY_FIXED, false, false));
+        if (pure_ack)
+            out->fixed_sender =
+                fixed_sender_verdict(td_policy_sends_pure_ack(TD_POLICY_FIXED, false, false));
     }
+    remember_segment(me, peer, seg, needs_ack, late_payload);
+}
 
-    if ((conv->flags & TD_CONV_HAS_CLOSER) && conv->closer == dir)
-        conv->closer_last_frame = seg->frame;
-    me->last_fixed = (uint8_t)out->fixed;
+void td_conv_feed(td_conv *conv, const td_segment *seg, td_outcome *out)
+{
+    td_endpoint *me = &conv->ep[seg->endpoint & 1];
+
+    memset(out, 0, sizeof *out);
+    out->first_segment = !(conv->flags & TD_CONV_STARTED);
+    conv->flags |= TD_CONV_STARTED;
+    if (is_capture_duplicate(me, seg)) {
+        out->verdicts = TD_V_CAPTURE_DUPLICATE;
+        out->fixed_sender = (td_fixed_sender)me->last_fixed;
+    } else {
+        judge(conv, seg, out);
+        me->last_fixed = (uint8_t)out->fixed_sender;
+    }
+    out->counted = out->verdicts | (out->half_close_frame ? TD_V_HALF_CLOSE : 0);
+    out->first_kinds = out->counted & ~conv->kinds_seen;
+    conv->kinds_seen |= out->counted;
 }
 
 static bool seen(uint32_t landmark, uint32_t frame)
@@ -242,10 +409,10 @@ static bool seen(uint32_t landmark, uint32_t frame)
 }
 
 /* The state an endpoint is in after a frame, from the landmarks at or before it. */
-static td_tcp_state state_at(const td_conv *conv, uint8_t dir, uint32_t frame)
+static td_tcp_state state_at(const td_conv *conv, uint8_t me_index, uint32_t frame)
 {
-    const td_endpoint *me = &conv->ep[dir];
-    const td_endpoint *peer = &conv->ep[!dir];
+    const td_endpoint *me = &conv->ep[me_index];
+    const td_endpoint *peer = &conv->ep[!me_index];
     bool my_fin = seen(me->fin_frame, frame);
     bool peer_fin = seen(peer->fin_frame, frame);
     bool my_fin_acked = seen(peer->fin_ack_frame, frame);
@@ -258,7 +425,7 @@ static td_tcp_state state_at(const td_conv *conv, uint8_t dir, uint32_t frame)
         return my_fin_acked ? TD_STATE_FIN_WAIT_2 : TD_STATE_FIN_WAIT_1;
     if (conv->flags & TD_CONV_SIMULTANEOUS)
         return my_fin_acked ? TD_STATE_TIME_WAIT : TD_STATE_CLOSING;
-    if (conv->closer == dir)
+    if (conv->closer == me_index)
         return TD_STATE_TIME_WAIT;
     return my_fin_acked ? TD_STATE_CLOSED : TD_STATE_LAST_ACK;
 }
@@ -269,33 +436,21 @@ bool td_conv_in_teardown(const td_conv *conv, uint32_t frame)
            seen(conv->rst_frame, frame);
 }
 
-void td_conv_view(const td_conv *conv, uint8_t dir, uint32_t frame, int64_t time_ns, td_view *out)
+void td_conv_view(const td_conv *conv, uint8_t endpoint, uint32_t frame, int64_t time_ns,
+                  td_view *out)
 {
-    const td_endpoint *me = &conv->ep[dir & 1];
-    const td_endpoint *peer = &conv->ep[!(dir & 1)];
+    uint8_t me_index = endpoint & 1;
+    const td_endpoint *me = &conv->ep[me_index];
+    const td_endpoint *peer = &conv->ep[!me_index];
 
     memset(out, 0, sizeof *out);
     out->in_teardown = td_conv_in_teardown(conv, frame);
-    out->sender_state = state_at(conv, dir & 1, frame);
-    out->receiver_state = state_at(conv, !(dir & 1), frame);
+    out->sender_state = state_at(conv, me_index, frame);
+    out->receiver_state = state_at(conv, !me_index, frame);
     if (seen(me->fin_ack_frame, frame)) {
         out->fin_ack_frame = me->fin_ack_frame;
         out->time_since_fin_ack_ns = time_ns - me->fin_ack_time_ns;
     }
     if (seen(peer->fin_frame, frame))
         out->peer_fin_frame = peer->fin_frame;
-}
-
-const char *td_verdict_name(uint32_t verdict_bit)
-{
-    switch (verdict_bit) {
-    case TD_V_SPURIOUS_ACK: return "spurious_ack";
-    case TD_V_SPURIOUS_ACK_HARMLESS: return "spurious_ack.harmless";
-    case TD_V_PROVOKED_RST: return "provoked_rst";
-    case TD_V_RST_AFTER_CLOSE: return "rst_after_close";
-    case TD_V_FIN_REACK: return "fin_reack";
-    case TD_V_CAPTURE_DUPLICATE: return "capture_duplicate";
-    case TD_V_HALF_CLOSE: return "half_close";
-    }
-    return NULL;
 }

@@ -1,9 +1,11 @@
-/* The Q152474 detector: one conversation's segments in capture order in, each
- * segment's verdicts out. State is a fixed-size struct the caller owns; feeding a
- * segment allocates nothing and does O(1) work.
+/* The detector: one conversation's segments in capture order in, each segment's whole
+ * outcome out: its verdicts, the cause of a RST, the frames it relates to, the verdicts
+ * it reveals on earlier frames, and what the statistics count. State is a fixed-size
+ * struct the caller owns; feeding a segment allocates nothing and does O(1) work.
  *
- * Roles: X is the endpoint whose FIN the capture shows first, Y the other. Frame
- * numbers start at 1; 0 means "none". */
+ * Roles: X is the endpoint whose FIN the capture shows first, Y the other. For a RST, R
+ * is its sender and P the peer. Frame numbers start at 1; 0 means "none". Verdict names,
+ * severities and summaries are in verdicts.h. */
 #ifndef TD_DETECTOR_H
 #define TD_DETECTOR_H
 
@@ -12,60 +14,73 @@
 
 #include "tcp_segment.h"
 #include "tcp_state.h"
+#include "verdicts.h"
 
-/* Per-segment verdicts (bits), as in the contract's table. */
-enum {
-    TD_V_SPURIOUS_ACK         = 1u << 0, /* Warning: X ACKs Y's FIN again, unsolicited; Y is closed */
-    TD_V_SPURIOUS_ACK_HARMLESS = 1u << 1, /* Note: the same after a simultaneous close */
-    TD_V_PROVOKED_RST         = 1u << 2, /* Warning: Y's RST answering a spurious ACK */
-    TD_V_RST_AFTER_CLOSE      = 1u << 3, /* Note: Y's RST after both FINs, no spurious ACK explains it */
-    TD_V_FIN_REACK            = 1u << 4, /* Chat: X ACKs a retransmitted copy of Y's FIN */
-    TD_V_CAPTURE_DUPLICATE    = 1u << 5, /* Chat: the capture saw the previous segment twice */
-    TD_V_HALF_CLOSE           = 1u << 6, /* Chat: X's FIN, with Y sending payload after it */
-    TD_V_COUNT_ = 7
-};
-
-/* Would a fixed stack have sent this segment? Asked of every segment from an
- * endpoint that has acknowledged its peer's FIN. */
-typedef enum td_fixed {
-    TD_FIXED_NOT_ASKED = 0,
-    TD_FIXED_SENDS,
-    TD_FIXED_WITHHOLDS,
-} td_fixed;
+/* Would a stack with the Q152474 fix have sent this segment? Asked of every pure ACK from
+ * an endpoint that has acknowledged its peer's FIN: data, FIN and RST are sent by both. */
+typedef enum td_fixed_sender {
+    TD_FIXED_SENDER_NOT_ASKED = 0,
+    TD_FIXED_SENDER_SENDS,
+    TD_FIXED_SENDER_WITHHOLDS,
+} td_fixed_sender;
 
 typedef struct td_endpoint {
     int64_t  fin_ack_time_ns;  /* time of fin_ack_frame */
-    int64_t  last_time_us;     /* time of last_print's segment, in µs: a 32-bit time would
+    int64_t  last_time_us;     /* time of the previous segment, in µs: a 32-bit time would
                                   wrap every 71.6 minutes and make far copies look close */
     uint32_t fin_seq;          /* sequence number of this endpoint's FIN */
     uint32_t fin_frame;        /* its first FIN */
     uint32_t fin_ack_frame;    /* its first ACK of the peer's FIN */
-    uint32_t last_print;       /* fingerprint of its previous segment, for the duplicate test */
+    uint32_t last_frame;       /* its latest segment (capture duplicates aside) */
+    uint32_t last_fingerprint; /* of its previous segment, for the duplicate test */
+    uint32_t last_ack;         /* ack number of its latest segment, for duplicate ACKs */
+    uint32_t next_seq;         /* highest sequence number it has used, plus one */
+    uint32_t bytes_after_peer_fin; /* unique payload sent after the peer's FIN */
+    uint32_t first_late_payload_frame; /* its first payload after the peer's FIN, sent
+                                          while it had no FIN of its own, since the peer's
+                                          latest segment */
+    uint32_t repeat_fingerprint; /* seq, length and flags of its latest segment */
+    uint8_t  repeats;          /* how often in a row it sent that, nothing from the peer between */
+    uint8_t  instances;        /* how often in a row the capture showed its previous segment */
+    uint8_t  copy_position;    /* 0: the previous segment was an original; n: its nth copy */
+    uint8_t  last_tcp_flags;   /* TCP flags of its latest segment */
     uint8_t  unanswered_fins;  /* copies of its FIN the peer has not ACKed yet */
     uint8_t  unanswered_other; /* other segments after its FIN that await an ACK */
-    uint8_t  flags;            /* TD_EP_* */
-    uint8_t  last_fixed;       /* td_fixed of its previous segment, inherited by a duplicate */
+    uint8_t  flags;            /* TD_EP_* (detector.c) */
+    uint8_t  last_fixed;       /* td_fixed_sender of its previous segment, for a duplicate */
 } td_endpoint;
 
 /* One conversation. Zero-filled (or td_conv_init) is the empty state. */
 typedef struct td_conv {
     td_endpoint ep[2];
     uint32_t rst_frame;        /* first RST, either side */
-    uint32_t closer_last_frame;/* X's latest segment */
     uint32_t spurious_frame;   /* X's latest spurious ACK that Y has not sent anything after */
-    uint32_t response_bytes;   /* payload Y sent after X's FIN */
-    uint8_t  closer;           /* X's dir, valid with TD_CONV_HAS_CLOSER */
-    uint8_t  flags;            /* TD_CONV_* */
+    uint32_t kinds_seen;       /* TD_V_* that occurred in this conversation */
+    uint32_t endpoint0_addr;   /* endpoint 0 sent the first segment seen (td_conv_endpoint) */
+    uint16_t endpoint0_port;
+    uint8_t  closer;           /* X's endpoint index, valid with TD_CONV_HAS_CLOSER */
+    uint8_t  flags;            /* TD_CONV_* (detector.c) */
 } td_conv;
 
-/* What feeding one segment found. */
-typedef struct td_result {
-    uint32_t verdicts;        /* TD_V_* */
-    td_fixed fixed;           /* the fixed-sender verdict, or TD_FIXED_NOT_ASKED */
-    uint32_t related_frame;   /* provoked RST: the spurious ACK; RST after close: X's last segment */
-    uint32_t response_bytes;  /* provoked RST: payload Y sent after X's FIN */
-    uint32_t half_close_frame;/* X's FIN, which this segment shows to be an early half-close */
-} td_result;
+/* Everything feeding one segment found. */
+typedef struct td_outcome {
+    uint32_t        verdicts;      /* TD_V_* shown on this segment */
+    uint32_t        counted;       /* TD_V_* the statistics count on this segment: its
+                                      verdicts, and a half-close where it became known,
+                                      so that one pass and two count the same */
+    uint32_t        first_kinds;   /* of counted, those new to the conversation */
+    bool            first_segment; /* the conversation's first segment */
+    td_fixed_sender fixed_sender;
+    td_rst_cause    rst_cause;     /* on a RST; TD_RST_CAUSE_NONE otherwise */
+    uint32_t        related_frame; /* provoked RST: the spurious ACK; RST after close: X's
+                                      latest segment */
+    uint32_t        rst_answers;   /* on a RST: P's segment it answers; 0 for none */
+    uint32_t        response_bytes;/* provoked RST: unique payload Y sent after X's FIN */
+    uint32_t        lost_bytes;    /* data_after_close: unique payload P sent after R's FIN */
+    /* Forward marks: what this segment reveals about earlier frames. */
+    uint32_t        half_close_frame;  /* X's FIN: an early half-close */
+    uint32_t        provoked_by_frame; /* the spurious ACK whose RST this is */
+} td_outcome;
 
 /* What is known of a conversation as of one frame: everything here is derived from
  * first-occurrence landmarks, so asking after the whole capture was fed gives the same
@@ -81,16 +96,19 @@ typedef struct td_view {
 
 void td_conv_init(td_conv *conv);
 
-/* Feeds the next segment of the conversation in capture order. */
-void td_conv_feed(td_conv *conv, const td_segment *seg, td_result *out);
+/* Which endpoint (0 or 1) sent a segment: endpoint 0 is the sender of the first segment
+ * asked about. Ports tell the two apart unless they are equal, and then the source
+ * address (any stable key of it) does. */
+uint8_t td_conv_endpoint(td_conv *conv, uint16_t src_port, uint16_t dst_port, uint32_t src_addr_key);
 
-/* The view for a segment from dir at (frame, time_ns) that was already fed. */
-void td_conv_view(const td_conv *conv, uint8_t dir, uint32_t frame, int64_t time_ns, td_view *out);
+/* Feeds the next segment of the conversation in capture order. */
+void td_conv_feed(td_conv *conv, const td_segment *seg, td_outcome *out);
+
+/* The view for a segment from endpoint at (frame, time_ns) that was already fed. */
+void td_conv_view(const td_conv *conv, uint8_t endpoint, uint32_t frame, int64_t time_ns,
+                  td_view *out);
 
 /* Is the conversation in its teardown at this frame: a FIN or RST of it at or before? */
 bool td_conv_in_teardown(const td_conv *conv, uint32_t frame);
-
-/* Short constant name of one verdict bit ("spurious_ack", ...); NULL if not one. */
-const char *td_verdict_name(uint32_t verdict_bit);
 
 #endif

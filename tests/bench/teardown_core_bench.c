@@ -23,8 +23,7 @@
 
 /* The plugin's own record types; these headers include no Wireshark header. */
 #include "conversation_table.h"
-#include "frame_index.h"
-#include "frame_records.h"
+#include "frame_store.h"
 
 typedef struct endpoint_key {
     uint8_t ip[16];
@@ -136,7 +135,7 @@ static bool read_capture(const char *path, stream *s)
             g_array_append_val(sender0, src);
             g_hash_table_insert(convs, key, GUINT_TO_POINTER(conv + 1));
         }
-        seg.dir = memcmp(&src, &g_array_index(sender0, endpoint_key, conv), sizeof src) ? 1 : 0;
+        seg.endpoint = memcmp(&src, &g_array_index(sender0, endpoint_key, conv), sizeof src) ? 1 : 0;
         stream_push(s, &seg, conv);
     }
     if (rc != PCAP_ERROR_BREAK)
@@ -168,12 +167,12 @@ static double run_once(const stream *s, td_conv *convs, bool view)
     for (size_t i = 0; i < s->count; i++) {
         const td_segment *seg = &s->seg[i];
         td_conv *c = &convs[s->conv[i]];
-        td_result res;
+        td_outcome res;
         td_conv_feed(c, seg, &res);
         acc += res.verdicts;
         if (view) {
             td_view v;
-            td_conv_view(c, seg->dir, seg->frame, seg->time_ns, &v);
+            td_conv_view(c, seg->endpoint, seg->frame, seg->time_ns, &v);
             acc += v.in_teardown;
         }
     }
@@ -182,76 +181,52 @@ static double run_once(const stream *s, td_conv *convs, bool view)
     return t;
 }
 
-/* What the plugin would keep for this capture: mirrors analyse() and show_segment() in
- * plugin/packet-teardown.c (which frames get a teardown_record, which go into the frame
- * index). Update both together. */
+/* What the plugin's frame store would hold for this capture: an entry for each segment
+ * that shows something (store_outcome() in plugin/packet-teardown.c decides from the same
+ * outcome), a detail for those with more to show, forward marks included. */
 typedef struct plugin_tally {
-    uint64_t flagged;   /* frames with a verdict once the capture has been read */
-    uint64_t records;   /* teardown_record entries */
-    uint64_t indexed;   /* frame_index entries */
-    uint64_t verdicts[TD_V_COUNT_];
+    uint64_t flagged; /* frames with a verdict once the capture has been read */
+    uint64_t entries; /* frame_entry */
+    uint64_t details; /* frame_detail */
+    uint64_t verdicts[TD_VERDICT_COUNT];
 } plugin_tally;
 
 static void tally_plugin(const stream *s, td_conv *convs, plugin_tally *t)
 {
     memset(t, 0, sizeof *t);
     memset(convs, 0, (size_t)s->conversations * sizeof *convs);
-    uint8_t *kinds_seen = g_new0(uint8_t, s->conversations);
-    uint8_t *first_seen = g_new0(uint8_t, s->conversations);
-    /* Frame -> verdict bits, and whether it has a record; frames are dense from 1. */
+    /* Frame -> verdict bits, and whether it has a detail; frames are dense from 1. */
     uint32_t frames = s->count ? s->seg[s->count - 1].frame : 0;
     uint32_t *verdicts = g_new0(uint32_t, (size_t)frames + 1);
-    uint8_t *has_record = g_new0(uint8_t, (size_t)frames + 1);
+    uint8_t *has_detail = g_new0(uint8_t, (size_t)frames + 1);
 
     for (size_t i = 0; i < s->count; i++) {
         const td_segment *seg = &s->seg[i];
-        uint32_t conv = s->conv[i];
-        td_result res;
-        td_conv_feed(&convs[conv], seg, &res);
-
-        uint32_t first_kinds = res.verdicts & ~(uint32_t)kinds_seen[conv];
-        if (res.half_close_frame)
-            first_kinds |= TD_V_HALF_CLOSE;
-        kinds_seen[conv] |= (uint8_t)first_kinds;
-        if (res.verdicts || res.fixed == TD_FIXED_WITHHOLDS || first_kinds) {
-            has_record[seg->frame] = 1;
-            verdicts[seg->frame] |= res.verdicts;
+        td_conv *conv = &convs[s->conv[i]];
+        td_outcome out;
+        td_conv_feed(conv, seg, &out);
+        bool detail = out.verdicts || out.counted || out.rst_answers;
+        if (detail || out.first_segment || td_conv_in_teardown(conv, seg->frame))
+            t->entries++;
+        if (detail) {
+            has_detail[seg->frame] = 1;
+            verdicts[seg->frame] |= out.verdicts;
         }
-        if (res.half_close_frame) {
-            has_record[res.half_close_frame] = 1;
-            verdicts[res.half_close_frame] |= TD_V_HALF_CLOSE;
+        if (out.half_close_frame) {
+            has_detail[out.half_close_frame] = 1;
+            verdicts[out.half_close_frame] |= TD_V_HALF_CLOSE;
         }
-        if ((res.verdicts & TD_V_PROVOKED_RST) && res.related_frame)
-            has_record[res.related_frame] = 1;
-
-        td_view v;
-        td_conv_view(&convs[conv], seg->dir, seg->frame, seg->time_ns, &v);
-        bool first = !first_seen[conv];
-        first_seen[conv] = 1;
-        if (v.in_teardown || has_record[seg->frame] || first)
-            t->indexed++;
+        if (out.provoked_by_frame)
+            has_detail[out.provoked_by_frame] = 1;
     }
     for (uint32_t f = 1; f <= frames; f++) {
-        t->records += has_record[f];
+        t->details += has_detail[f];
         t->flagged += verdicts[f] != 0;
-        for (unsigned b = 0; b < TD_V_COUNT_; b++)
+        for (unsigned b = 0; b < TD_VERDICT_COUNT; b++)
             t->verdicts[b] += (verdicts[f] >> b) & 1;
     }
-    g_free(has_record);
+    g_free(has_detail);
     g_free(verdicts);
-    g_free(first_seen);
-    g_free(kinds_seen);
-}
-
-/* Wireshark 4.0's wmem (epan/wmem/wmem_allocator_block.c, wmem_map.c), which the plugin's
- * records live in: the file scope's block allocator puts a 16-byte chunk header before
- * every allocation and rounds sizes up to 16; a map entry is three pointers, and the
- * bucket table holds between one and two pointers per entry (it doubles when full). */
-enum { WMEM_CHUNK_HEADER = 16, WMEM_ALIGN = 16, WMEM_MAP_ITEM = 3 * sizeof(void *) };
-
-static size_t wmem_chunk(size_t size)
-{
-    return WMEM_CHUNK_HEADER + (size + WMEM_ALIGN - 1) / WMEM_ALIGN * WMEM_ALIGN;
 }
 
 static int usage(FILE *to)
@@ -314,39 +289,29 @@ int main(int argc, char **argv)
     printf("td_conv_feed + td_conv_view:  %8.2f M segments/s  (%.1f ns/segment)\n",
            (double)s.count / best_view / 1e6, best_view / (double)s.count * 1e9);
 
-    size_t record_cost = wmem_chunk(sizeof(teardown_record)) + wmem_chunk(WMEM_MAP_ITEM);
     printf("\nstate per conversation:\n");
-    printf("  sizeof(td_conv)                %4zu bytes (core)\n", sizeof(td_conv));
-    printf("  sizeof(teardown_conversation)  %4zu bytes (plugin's slot, pages of 4096)\n",
-           sizeof(teardown_conversation));
-    printf("per flagged frame:\n");
-    printf("  sizeof(teardown_record)        %4zu bytes; with wmem overhead %zu to %zu\n",
-           sizeof(teardown_record), record_cost + sizeof(void *),
-           record_cost + 2 * sizeof(void *));
-    printf("per rendered frame (teardown phase and each conversation's first frame):\n");
-    printf("  sizeof(frame_index_entry)      %4zu bytes (GArray: up to twice that while it "
-           "grows)\n", sizeof(frame_index_entry));
+    printf("  sizeof(td_conv)       %4zu bytes (the plugin's slot, in pages of 4096)\n",
+           sizeof(td_conv));
+    printf("per frame shown (the teardown, and each conversation's first frame):\n");
+    printf("  sizeof(frame_entry)   %4zu bytes (a GArray: up to twice that while it grows)\n",
+           sizeof(frame_entry));
+    printf("per frame with a verdict, a cause or a forward mark:\n");
+    printf("  sizeof(frame_detail)  %4zu bytes (a GArray too)\n", sizeof(frame_detail));
 
-    printf("\nwhat the plugin keeps for this capture (mirroring packet-teardown.c):\n");
-    printf("  flagged frames %" PRIu64 ", records %" PRIu64 ", frame index entries %" PRIu64
-           "\n", tally.flagged, tally.records, tally.indexed);
-    for (unsigned b = 0; b < TD_V_COUNT_; b++)
-        printf("    %-22s %8" PRIu64 " frames\n", td_verdict_name(1u << b), tally.verdicts[b]);
-    double conv_bytes = (double)((s.conversations + 4095) / 4096 * 4096) *
-                        (double)sizeof(teardown_conversation);
-    double record_bytes = (double)tally.records * (double)(record_cost + 2 * sizeof(void *));
-    double index_bytes = (double)tally.indexed * (double)sizeof(frame_index_entry);
-    printf("  about %.1f MB: conversations %.1f MB, records %.1f MB, index %.1f to %.1f MB\n",
-           (conv_bytes + record_bytes + index_bytes) / 1e6, conv_bytes / 1e6,
-           record_bytes / 1e6, index_bytes / 1e6, 2 * index_bytes / 1e6);
-    /* Records outnumber flagged frames: some carry only a first-of-its-kind mark for the
-     * statistics tap, or a forward link. */
-    if (tally.flagged)
-        printf("  records per flagged frame %.2f: %.0f bytes of records per flagged frame\n",
-               (double)tally.records / (double)tally.flagged,
-               record_bytes / (double)tally.flagged);
+    printf("\nwhat the plugin keeps for this capture:\n");
+    printf("  flagged frames %" PRIu64 ", entries %" PRIu64 ", details %" PRIu64 "\n",
+           tally.flagged, tally.entries, tally.details);
+    for (unsigned b = 0; b < TD_VERDICT_COUNT; b++)
+        printf("    %-22s %8" PRIu64 " frames\n", td_verdict_table[b].name, tally.verdicts[b]);
+    double conv_bytes = (double)((s.conversations + 4095) / 4096 * 4096) * (double)sizeof(td_conv);
+    double entry_bytes = (double)tally.entries * (double)sizeof(frame_entry);
+    double detail_bytes = (double)tally.details * (double)sizeof(frame_detail);
+    printf("  about %.1f MB: conversations %.1f MB, entries %.1f to %.1f MB, details %.1f to "
+           "%.1f MB\n",
+           (conv_bytes + entry_bytes + detail_bytes) / 1e6, conv_bytes / 1e6, entry_bytes / 1e6,
+           2 * entry_bytes / 1e6, detail_bytes / 1e6, 2 * detail_bytes / 1e6);
     printf("  %.0f bytes per conversation in all\n",
-           (conv_bytes + record_bytes + index_bytes) / (double)s.conversations);
+           (conv_bytes + entry_bytes + detail_bytes) / (double)s.conversations);
     g_free(convs);
     g_free(s.seg);
     g_free(s.conv);

@@ -19,6 +19,12 @@ VERDICTS = {
     "fin_reack": None,
     "capture_duplicate": None,
     "half_close": None,
+    "data_after_close": "teardown.rst_answers",
+    "abort": "teardown.rst_answers",
+    "no_connection": "teardown.rst_answers",
+    "refused": "teardown.rst_answers",
+    "retransmission_timeout": "teardown.rst_answers",
+    "rst_unexplained": "teardown.rst_answers",
 }
 
 # Shown on an earlier frame once a later one is seen: only a second pass has them.

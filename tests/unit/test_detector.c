@@ -152,7 +152,7 @@ typedef struct script {
     enum role who[MAX_STEPS];
     uint32_t frame[MAX_STEPS];
     int64_t time_ns[MAX_STEPS];
-    td_result res[MAX_STEPS];
+    td_outcome res[MAX_STEPS];
     td_view view[MAX_STEPS];
 } script;
 
@@ -194,7 +194,7 @@ static void feed(script *s, capture *cap, const trace *t, size_t i)
     seg.frame = ++cap->frame;
     cap->now_ns += st->gap_ns;
     seg.time_ns = cap->now_ns;
-    seg.dir = dir;
+    seg.endpoint = dir;
     seg.ip_id = ip_id_for(s, dir, st->capture_copy);
     seg.tcp = st->tcp;
     s->last_id[dir] = seg.ip_id;
@@ -263,11 +263,11 @@ static void expect_half_close(const script *s, size_t revealed_by, size_t x_fin)
     }
 }
 
-static void expect_fixed(const script *s, size_t i, td_fixed want)
+static void expect_fixed(const script *s, size_t i, td_fixed_sender want)
 {
-    if (s->res[i].fixed != want)
+    if (s->res[i].fixed_sender != want)
         fail_msg("frame %u: fixed-sender verdict %d, expected %d", s->frame[i],
-                 (int)s->res[i].fixed, (int)want);
+                 (int)s->res[i].fixed_sender, (int)want);
 }
 
 static void expect_states(const script *s, size_t i, td_tcp_state x, td_tcp_state y)
@@ -380,9 +380,9 @@ static void expect_found(const script *s, const trace *t, const pattern *p, cons
         m[n++] = (mark){l->rst, TD_V_PROVOKED_RST};
     expect_verdicts(s, m, n);
 
-    expect_fixed(s, l->fin_ack, TD_FIXED_SENDS);
+    expect_fixed(s, l->fin_ack, TD_FIXED_SENDER_SENDS);
     for (unsigned k = 0; k < p->spurious; k++)
-        expect_fixed(s, l->spurious[k], TD_FIXED_WITHHOLDS);
+        expect_fixed(s, l->spurious[k], TD_FIXED_SENDER_WITHHOLDS);
 
     if (l->rst != NONE) {
         /* RFC 9293 3.10.7.1: a closed endpoint answers an ACK with seq = its ack. */
@@ -596,8 +596,8 @@ static void found_harmless_spurious_ack_after_simultaneous_close(void **state)
     for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
         run(&s, &t, x_dir);
         EXPECT_VERDICTS(&s, {extra, TD_V_SPURIOUS_ACK_HARMLESS});
-        expect_fixed(&s, fin_ack, TD_FIXED_SENDS);
-        expect_fixed(&s, extra, TD_FIXED_WITHHOLDS);
+        expect_fixed(&s, fin_ack, TD_FIXED_SENDER_SENDS);
+        expect_fixed(&s, extra, TD_FIXED_SENDER_WITHHOLDS);
         expect_half_close(&s, NONE, x_fin);
         expect_states(&s, x_fin, TD_STATE_FIN_WAIT_1, TD_STATE_CLOSE_WAIT);
         expect_states(&s, y_fin, TD_STATE_CLOSING, TD_STATE_CLOSING);
@@ -635,7 +635,7 @@ static void clean_close(void **state)
         run(&s, &t, x_dir);
         expect_no_verdicts(&s);
         expect_half_close(&s, NONE, x_fin);
-        expect_fixed(&s, fin_ack, TD_FIXED_SENDS);
+        expect_fixed(&s, fin_ack, TD_FIXED_SENDER_SENDS);
         expect_states(&s, y_fin, TD_STATE_TIME_WAIT, TD_STATE_LAST_ACK);
         expect_states(&s, fin_ack, TD_STATE_TIME_WAIT, TD_STATE_CLOSED);
         expect_views_stable(&s);
@@ -667,8 +667,8 @@ static void ack_of_retransmitted_fin(void **state)
     for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
         run(&s, &t, x_dir);
         EXPECT_VERDICTS(&s, {reack, TD_V_FIN_REACK});
-        expect_fixed(&s, l.fin_ack, TD_FIXED_SENDS);
-        expect_fixed(&s, reack, TD_FIXED_SENDS);
+        expect_fixed(&s, l.fin_ack, TD_FIXED_SENDER_SENDS);
+        expect_fixed(&s, reack, TD_FIXED_SENDER_SENDS);
         expect_states(&s, reack, TD_STATE_TIME_WAIT, TD_STATE_CLOSED);
         expect_views_stable(&s);
     }
@@ -694,9 +694,11 @@ static void ack_of_retransmitted_fin_crossing_then_rst(void **state)
 
     for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
         run(&s, &t, x_dir);
-        EXPECT_VERDICTS(&s, {second, TD_V_FIN_REACK}, {r, TD_V_RST_AFTER_CLOSE});
-        expect_fixed(&s, first, TD_FIXED_SENDS);
-        expect_fixed(&s, second, TD_FIXED_SENDS);
+        EXPECT_VERDICTS(&s, {second, TD_V_FIN_REACK},
+                        {r, TD_V_RST_AFTER_CLOSE | TD_V_NO_CONNECTION});
+        assert_int_equal(s.res[r].rst_cause, TD_RST_CAUSE_NO_CONNECTION);
+        expect_fixed(&s, first, TD_FIXED_SENDER_SENDS);
+        expect_fixed(&s, second, TD_FIXED_SENDER_SENDS);
         assert_int_equal(s.res[r].related_frame, s.frame[second]);
         assert_int_equal(s.res[r].response_bytes, 0);
         expect_states(&s, r, TD_STATE_CLOSED, TD_STATE_CLOSED);
@@ -726,7 +728,7 @@ static void duplicate_ack_from_second_closer(void **state)
     for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
         run(&s, &t, x_dir);
         expect_no_verdicts(&s);
-        expect_fixed(&s, fin_ack, TD_FIXED_SENDS);
+        expect_fixed(&s, fin_ack, TD_FIXED_SENDER_SENDS);
         expect_states(&s, dup_wait, TD_STATE_FIN_WAIT_2, TD_STATE_CLOSE_WAIT);
         expect_states(&s, y_fin, TD_STATE_TIME_WAIT, TD_STATE_LAST_ACK);
         expect_states(&s, dup_last2, TD_STATE_TIME_WAIT, TD_STATE_LAST_ACK);
@@ -750,7 +752,7 @@ static void ack_after_new_data_from_y(void **state)
     for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
         run(&s, &t, x_dir);
         expect_no_verdicts(&s);
-        expect_fixed(&s, answer, TD_FIXED_SENDS);
+        expect_fixed(&s, answer, TD_FIXED_SENDER_SENDS);
         expect_views_stable(&s);
     }
 }
@@ -774,8 +776,8 @@ static void ack_after_keepalive_from_y(void **state)
     for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
         run(&s, &t, x_dir);
         expect_no_verdicts(&s);
-        expect_fixed(&s, answer, TD_FIXED_SENDS);
-        expect_fixed(&s, answer2, TD_FIXED_SENDS);
+        expect_fixed(&s, answer, TD_FIXED_SENDER_SENDS);
+        expect_fixed(&s, answer2, TD_FIXED_SENDER_SENDS);
         expect_views_stable(&s);
     }
 }
@@ -805,7 +807,7 @@ static void window_update_in_close_wait(void **state)
         expect_states(&s, wu1, TD_STATE_FIN_WAIT_2, TD_STATE_CLOSE_WAIT);
         expect_states(&s, wu2, TD_STATE_FIN_WAIT_2, TD_STATE_CLOSE_WAIT);
         /* The fix's rule read literally withholds these; only the verdict is at stake. */
-        expect_fixed(&s, wu1, TD_FIXED_WITHHOLDS);
+        expect_fixed(&s, wu1, TD_FIXED_SENDER_WITHHOLDS);
         expect_views_stable(&s);
     }
 }
@@ -818,18 +820,38 @@ static void same_packet_captured_twice(void **state)
     landmarks l;
     script s;
 
+    /* With the same non-zero IPv4 ID, a copy is a copy however late it comes. */
+    static const int64_t gaps[] = {COPY_GAP_NS, 5 * GAP_NS};
+    for (size_t g = 0; g < 2; g++) {
+        trace_init(&t, 1000, 5000);
+        add_teardown(&t, &l);
+        size_t copy = capture_copy(&t, l.fin_ack, gaps[g]);
+        for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
+            run(&s, &t, x_dir);
+            EXPECT_VERDICTS(&s, {copy, TD_V_CAPTURE_DUPLICATE});
+            /* A copy carries the fixed-sender verdict of the packet it copies. */
+            expect_fixed(&s, copy, TD_FIXED_SENDER_SENDS);
+            expect_views_stable(&s);
+        }
+    }
+}
+
+/* An original has one copy at most: a third identical segment is a packet of its own,
+ * and here a spurious ACK. */
+static void third_identical_segment_is_a_new_packet(void **state)
+{
+    (void)state;
+    trace t;
+    landmarks l;
+    script s;
+
     trace_init(&t, 1000, 5000);
     add_teardown(&t, &l);
-    size_t near = capture_copy(&t, l.fin_ack, COPY_GAP_NS);
-    size_t far = capture_copy(&t, l.fin_ack, 5 * GAP_NS);
-
+    size_t copy = capture_copy(&t, l.fin_ack, COPY_GAP_NS);
+    size_t third = capture_copy(&t, l.fin_ack, 5 * GAP_NS);
     for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
         run(&s, &t, x_dir);
-        EXPECT_VERDICTS(&s, {near, TD_V_CAPTURE_DUPLICATE}, {far, TD_V_CAPTURE_DUPLICATE});
-        /* A copy carries the fixed-sender verdict of the packet it copies. */
-        expect_fixed(&s, near, TD_FIXED_SENDS);
-        expect_fixed(&s, far, TD_FIXED_SENDS);
-        expect_views_stable(&s);
+        EXPECT_VERDICTS(&s, {copy, TD_V_CAPTURE_DUPLICATE}, {third, TD_V_SPURIOUS_ACK});
     }
 }
 
@@ -852,7 +874,7 @@ static void captured_copy_of_y_fin_solicits_nothing(void **state)
     run(&s, &t, 0);
     EXPECT_VERDICTS(&s, {copy, TD_V_CAPTURE_DUPLICATE}, {extra, TD_V_SPURIOUS_ACK},
                     {r, TD_V_PROVOKED_RST});
-    expect_fixed(&s, fin_ack, TD_FIXED_SENDS);
+    expect_fixed(&s, fin_ack, TD_FIXED_SENDER_SENDS);
     assert_int_equal(s.res[r].related_frame, s.frame[extra]);
 }
 
@@ -881,7 +903,7 @@ static void same_packet_captured_twice_without_ip_id(void **state)
             /* The first doubled pair is evidence, not a verdict. */
             EXPECT_VERDICTS(&s, {copy, TD_V_CAPTURE_DUPLICATE});
             assert_int_equal(s.res[evidence].verdicts, 0);
-            expect_fixed(&s, copy, TD_FIXED_SENDS);
+            expect_fixed(&s, copy, TD_FIXED_SENDER_SENDS);
         }
     }
 }
@@ -944,7 +966,8 @@ static void rst_not_answering_the_spurious_ack(void **state)
     add_pattern(&t, &p, &l);
     size_t r = push(&t, Y, TD_RST, t.next[Y] - 1, 0);
     run(&s, &t, 0);
-    EXPECT_VERDICTS(&s, {l.spurious[0], TD_V_SPURIOUS_ACK}, {r, TD_V_RST_AFTER_CLOSE});
+    EXPECT_VERDICTS(&s, {l.spurious[0], TD_V_SPURIOUS_ACK},
+                    {r, TD_V_RST_AFTER_CLOSE | TD_V_NO_CONNECTION});
     assert_int_equal(s.res[r].related_frame, s.frame[l.spurious[0]]);
 
     trace_init(&t, 1000, 5000);
@@ -952,8 +975,10 @@ static void rst_not_answering_the_spurious_ack(void **state)
     size_t between = keepalive(&t, Y, 0);
     r = rst(&t, Y, TD_RST);
     run(&s, &t, 1);
-    EXPECT_VERDICTS(&s, {l.spurious[0], TD_V_SPURIOUS_ACK}, {r, TD_V_RST_AFTER_CLOSE});
+    EXPECT_VERDICTS(&s, {l.spurious[0], TD_V_SPURIOUS_ACK},
+                    {r, TD_V_RST_AFTER_CLOSE | TD_V_NO_CONNECTION});
     assert_int_equal(s.res[r].related_frame, s.frame[l.spurious[0]]);
+    assert_int_equal(s.res[r].rst_answers, s.frame[l.spurious[0]]);
     assert_int_equal(s.res[between].verdicts, 0);
 }
 
@@ -969,7 +994,8 @@ static void abortive_rst_without_fin_exchange(void **state)
     size_t r1 = rst(&t, Y, TD_RST | TD_ACK);
     for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
         run(&s, &t, x_dir);
-        expect_no_verdicts(&s);
+        EXPECT_VERDICTS(&s, {r1, TD_V_ABORT});
+        assert_int_equal(s.res[r1].rst_cause, TD_RST_CAUSE_ABORT);
         assert_int_equal(s.res[r1].related_frame, 0);
         assert_true(s.view[r1].in_teardown);
         expect_states(&s, r1, TD_STATE_CLOSED, TD_STATE_CLOSED);
@@ -984,7 +1010,7 @@ static void abortive_rst_without_fin_exchange(void **state)
     size_t r2 = rst(&t, Y, TD_RST | TD_ACK);
     for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
         run(&s, &t, x_dir);
-        expect_no_verdicts(&s);
+        EXPECT_VERDICTS(&s, {r2, TD_V_ABORT});
         assert_int_equal(s.res[r2].related_frame, 0);
         expect_states(&s, r2, TD_STATE_CLOSED, TD_STATE_CLOSED);
     }
@@ -1006,11 +1032,21 @@ static void verdict_names_match_filter_names(void **state)
         {TD_V_CAPTURE_DUPLICATE, "capture_duplicate"},
         {TD_V_HALF_CLOSE, "half_close"},
     };
-    assert_int_equal(sizeof names / sizeof names[0], TD_V_COUNT_);
-    for (size_t i = 0; i < TD_V_COUNT_; i++)
-        assert_string_equal(td_verdict_name(names[i].bit), names[i].name);
-    assert_null(td_verdict_name(0));
-    assert_null(td_verdict_name(TD_V_SPURIOUS_ACK | TD_V_PROVOKED_RST));
+    assert_int_equal(sizeof names / sizeof names[0], 7);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_string_equal(td_verdict_lookup(names[i].bit)->name, names[i].name);
+    for (unsigned i = 0; i < TD_VERDICT_COUNT; i++) {
+        const td_verdict_info *v = &td_verdict_table[i];
+        assert_ptr_equal(td_verdict_lookup(v->bit), v);
+        /* Wireshark's Expert Information dialog cuts longer summaries off. */
+        assert_true(strlen(v->summary) <= 60);
+    }
+    assert_null(td_verdict_lookup(0));
+    assert_null(td_verdict_lookup(TD_V_SPURIOUS_ACK | TD_V_PROVOKED_RST));
+    for (unsigned code = 1; code <= TD_RST_CAUSE_COUNT; code++)
+        assert_int_equal(td_rst_cause_lookup(code)->code, code);
+    assert_null(td_rst_cause_lookup(TD_RST_CAUSE_NONE));
+    assert_null(td_rst_cause_lookup(TD_RST_CAUSE_COUNT + 1));
 }
 
 int main(void)
@@ -1037,6 +1073,7 @@ int main(void)
         cmocka_unit_test(ack_after_keepalive_from_y),
         cmocka_unit_test(window_update_in_close_wait),
         cmocka_unit_test(same_packet_captured_twice),
+        cmocka_unit_test(third_identical_segment_is_a_new_packet),
         cmocka_unit_test(captured_copy_of_y_fin_solicits_nothing),
         cmocka_unit_test(same_packet_captured_twice_without_ip_id),
         cmocka_unit_test(identical_acks_without_ip_id_or_evidence_are_two_packets),

@@ -53,7 +53,7 @@ static size_t record(sim *s, uint8_t from, const td_tcp *tcp)
     s->now_ns += WIRE_NS;
     seg->frame = (uint32_t)s->n + 1;
     seg->time_ns = s->now_ns;
-    seg->dir = from;
+    seg->endpoint = from;
     seg->ip_id = s->next_id[from]++;
     seg->tcp = *tcp;
     return s->n++;
@@ -184,8 +184,8 @@ static void play(sim *s, td_policy policy, uint8_t x, bool lose_first_fin_ack)
 /* ---- Reading the wire -------------------------------------------------------------- */
 
 typedef struct analysis {
-    td_result res[MAX_SEGMENTS];
-    unsigned count[TD_V_COUNT_];
+    td_outcome res[MAX_SEGMENTS];
+    unsigned count[TD_VERDICT_COUNT];
     size_t x_fin, y_fin;
     unsigned half_closes;
     uint32_t half_close_frame;
@@ -194,7 +194,7 @@ typedef struct analysis {
 static size_t first_fin(const sim *s, uint8_t from)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (s->seg[i].dir == from && (s->seg[i].tcp.flags & TD_FIN))
+        if (s->seg[i].endpoint == from && (s->seg[i].tcp.flags & TD_FIN))
             return i;
     fail_msg("no FIN from endpoint %u", from);
     return 0;
@@ -208,7 +208,7 @@ static void analyse(const sim *s, analysis *a)
     td_conv_init(&conv);
     for (size_t i = 0; i < s->n; i++) {
         td_conv_feed(&conv, &s->seg[i], &a->res[i]);
-        for (unsigned b = 0; b < TD_V_COUNT_; b++)
+        for (unsigned b = 0; b < TD_VERDICT_COUNT; b++)
             if (a->res[i].verdicts & (1u << b))
                 a->count[b]++;
         if (a->res[i].half_close_frame) {
@@ -222,7 +222,7 @@ static void analyse(const sim *s, analysis *a)
 
 static unsigned count_of(const analysis *a, uint32_t bit)
 {
-    for (unsigned b = 0; b < TD_V_COUNT_; b++)
+    for (unsigned b = 0; b < TD_VERDICT_COUNT; b++)
         if (bit == 1u << b)
             return a->count[b];
     fail_msg("not a verdict bit: %#x", bit);
@@ -234,7 +234,7 @@ static size_t find_verdict(const sim *s, const analysis *a, uint32_t bit)
     for (size_t i = 0; i < s->n; i++)
         if (a->res[i].verdicts & bit)
             return i;
-    fail_msg("no segment with verdict %s", td_verdict_name(bit));
+    fail_msg("no segment with verdict %s", td_verdict_lookup(bit)->name);
     return 0;
 }
 
@@ -243,7 +243,7 @@ static unsigned x_acks_of_y_fin(const sim *s, const analysis *a)
     uint32_t want = td_tcp_fin_seq(&s->seg[a->y_fin].tcp) + 1;
     unsigned n = 0;
     for (size_t i = 0; i < s->n; i++)
-        if (s->seg[i].dir == s->x && td_tcp_is_pure_ack(&s->seg[i].tcp) &&
+        if (s->seg[i].endpoint == s->x && td_tcp_is_pure_ack(&s->seg[i].tcp) &&
             s->seg[i].tcp.ack == want)
             n++;
     return n;
@@ -281,20 +281,20 @@ static void check_nt351(uint8_t x, bool mid_stream)
 
     assert_int_equal(count_of(&a, TD_V_SPURIOUS_ACK), 1);
     assert_int_equal(count_of(&a, TD_V_PROVOKED_RST), 1);
-    for (unsigned b = 0; b < TD_V_COUNT_; b++)
+    for (unsigned b = 0; b < TD_VERDICT_COUNT; b++)
         if ((1u << b) != TD_V_SPURIOUS_ACK && (1u << b) != TD_V_PROVOKED_RST)
             assert_int_equal(a.count[b], 0);
 
     size_t spurious = find_verdict(&s, &a, TD_V_SPURIOUS_ACK);
     size_t r = find_verdict(&s, &a, TD_V_PROVOKED_RST);
     const td_segment *sp = &s.seg[spurious], *rs = &s.seg[r];
-    assert_int_equal(sp->dir, x);
+    assert_int_equal(sp->endpoint, x);
     assert_true(td_tcp_is_pure_ack(&sp->tcp));
     assert_int_equal(sp->tcp.ack, td_tcp_fin_seq(&s.seg[a.y_fin].tcp) + 1);
-    assert_int_equal(a.res[spurious].fixed, TD_FIXED_WITHHOLDS);
+    assert_int_equal(a.res[spurious].fixed_sender, TD_FIXED_SENDER_WITHHOLDS);
 
     /* RFC 9293 3.10.7.1: the closed endpoint's RST takes its seq from the ACK, no ACK bit. */
-    assert_int_equal(rs->dir, !x);
+    assert_int_equal(rs->endpoint, !x);
     assert_int_equal(rs->tcp.flags, TD_RST);
     assert_int_equal(rs->tcp.seq, sp->tcp.ack);
     assert_int_equal(r, spurious + 1);
@@ -316,7 +316,7 @@ static void check_fixed(uint8_t x)
     analyse(&s, &a);
     expect_common(&s, &a);
 
-    for (unsigned b = 0; b < TD_V_COUNT_; b++)
+    for (unsigned b = 0; b < TD_VERDICT_COUNT; b++)
         assert_int_equal(a.count[b], 0);
     assert_false(any_rst(&s));
     assert_int_equal(x_acks_of_y_fin(&s, &a), 1);
@@ -380,13 +380,13 @@ static void fixed_still_acks_retransmitted_fin(void **state)
         analyse(&s, &a);
         expect_common(&s, &a);
         assert_int_equal(count_of(&a, TD_V_FIN_REACK), 1);
-        for (unsigned b = 0; b < TD_V_COUNT_; b++)
+        for (unsigned b = 0; b < TD_VERDICT_COUNT; b++)
             if ((1u << b) != TD_V_FIN_REACK)
                 assert_int_equal(a.count[b], 0);
         size_t reack = find_verdict(&s, &a, TD_V_FIN_REACK);
-        assert_int_equal(s.seg[reack].dir, x);
+        assert_int_equal(s.seg[reack].endpoint, x);
         assert_true(reack > y_fin);
-        assert_int_equal(a.res[reack].fixed, TD_FIXED_SENDS);
+        assert_int_equal(a.res[reack].fixed_sender, TD_FIXED_SENDER_SENDS);
         assert_int_equal(x_acks_of_y_fin(&s, &a), 2);
         assert_false(any_rst(&s));
         assert_false(s.ep[x].reset);
@@ -422,12 +422,12 @@ static void nt351_simultaneous_close_extra_ack_is_harmless(void **state)
 
     analyse(&s, &a);
     assert_int_equal(count_of(&a, TD_V_SPURIOUS_ACK_HARMLESS), 1);
-    for (unsigned b = 0; b < TD_V_COUNT_; b++)
+    for (unsigned b = 0; b < TD_VERDICT_COUNT; b++)
         if ((1u << b) != TD_V_SPURIOUS_ACK_HARMLESS)
             assert_int_equal(a.count[b], 0);
     size_t extra = find_verdict(&s, &a, TD_V_SPURIOUS_ACK_HARMLESS);
-    assert_int_equal(s.seg[extra].dir, CLIENT);
-    assert_int_equal(a.res[extra].fixed, TD_FIXED_WITHHOLDS);
+    assert_int_equal(s.seg[extra].endpoint, CLIENT);
+    assert_int_equal(a.res[extra].fixed_sender, TD_FIXED_SENDER_WITHHOLDS);
     assert_false(any_rst(&s));
     assert_int_equal(s.ep[CLIENT].state, TD_STATE_TIME_WAIT);
     assert_int_equal(s.ep[SERVER].state, TD_STATE_TIME_WAIT);
@@ -462,7 +462,7 @@ static void every_variant_model_and_detector_agree(void **state)
                 rsts += (s.seg[i].tcp.flags & TD_RST) != 0;
                 if (a.res[i].verdicts & TD_V_SPURIOUS_ACK) {
                     spurious++;
-                    assert_int_equal(s.seg[i].dir, v.x);
+                    assert_int_equal(s.seg[i].endpoint, v.x);
                 }
                 if (a.res[i].verdicts & TD_V_PROVOKED_RST) {
                     provoked++;

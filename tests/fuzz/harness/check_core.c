@@ -13,7 +13,7 @@
 typedef struct frame_log {
     unsigned   conv;
     td_segment seg;
-    td_result  res;
+    td_outcome  res;
     td_view    view;
 } frame_log;
 
@@ -22,7 +22,7 @@ static void fail(const frame_log *f, const char *fmt, ...)
     va_list ap;
     fprintf(stderr, "invariant broken at frame %u (conversation %u, dir %u, flags 0x%02x, "
                     "seq %u, ack %u, len %u, ip_id %d): ",
-            f->seg.frame, f->conv, f->seg.dir, f->seg.tcp.flags, f->seg.tcp.seq, f->seg.tcp.ack,
+            f->seg.frame, f->conv, f->seg.endpoint, f->seg.tcp.flags, f->seg.tcp.seq, f->seg.tcp.ack,
             f->seg.tcp.len, f->seg.ip_id);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -37,7 +37,7 @@ static void fail(const frame_log *f, const char *fmt, ...)
             fail((f), __VA_ARGS__);  \
     } while (0)
 
-static const uint32_t known_verdicts = (1u << TD_V_COUNT_) - 1;
+static const uint32_t known_verdicts = (1u << TD_VERDICT_COUNT) - 1;
 static const uint32_t verdicts_with_link = TD_V_PROVOKED_RST | TD_V_RST_AFTER_CLOSE;
 
 static bool state_valid(td_tcp_state s)
@@ -48,14 +48,14 @@ static bool state_valid(td_tcp_state s)
 /* What must hold of one answer whatever the history. */
 static void check_shape(const frame_log *f, const frame_log *log)
 {
-    const td_result *r = &f->res;
+    const td_outcome *r = &f->res;
     const td_tcp *t = &f->seg.tcp;
     uint32_t v = r->verdicts;
 
     CHECK(f, (v & ~known_verdicts) == 0, "unknown verdict bits 0x%x", v);
     CHECK(f, !(v & TD_V_HALF_CLOSE), "half_close is a forward mark, not a verdict of this segment");
-    CHECK(f, r->fixed == TD_FIXED_NOT_ASKED || r->fixed == TD_FIXED_SENDS ||
-                 r->fixed == TD_FIXED_WITHHOLDS, "fixed verdict %d out of range", (int)r->fixed);
+    CHECK(f, r->fixed_sender == TD_FIXED_SENDER_NOT_ASKED || r->fixed_sender == TD_FIXED_SENDER_SENDS ||
+                 r->fixed_sender == TD_FIXED_SENDER_WITHHOLDS, "fixed verdict %d out of range", (int)r->fixed_sender);
     CHECK(f, !((v & TD_V_CAPTURE_DUPLICATE) && (v & ~TD_V_CAPTURE_DUPLICATE)),
           "a capture duplicate with another verdict (0x%x)", v);
     CHECK(f, __builtin_popcount(v & (TD_V_SPURIOUS_ACK | TD_V_SPURIOUS_ACK_HARMLESS |
@@ -64,9 +64,9 @@ static void check_shape(const frame_log *f, const frame_log *log)
     if (v & (TD_V_SPURIOUS_ACK | TD_V_SPURIOUS_ACK_HARMLESS | TD_V_FIN_REACK))
         CHECK(f, td_tcp_is_pure_ack(t), "verdict 0x%x on a segment that is not a pure ACK", v);
     if (v & (TD_V_SPURIOUS_ACK | TD_V_SPURIOUS_ACK_HARMLESS))
-        CHECK(f, r->fixed == TD_FIXED_WITHHOLDS, "a fixed stack would send this spurious ACK");
+        CHECK(f, r->fixed_sender == TD_FIXED_SENDER_WITHHOLDS, "a fixed stack would send this spurious ACK");
     if (v & TD_V_FIN_REACK)
-        CHECK(f, r->fixed == TD_FIXED_SENDS, "a fixed stack would withhold an ACK of a retransmitted FIN");
+        CHECK(f, r->fixed_sender == TD_FIXED_SENDER_SENDS, "a fixed stack would withhold an ACK of a retransmitted FIN");
     if (v & verdicts_with_link) {
         CHECK(f, t->flags & TD_RST, "RST verdict 0x%x on a segment without RST", v);
         CHECK(f, r->related_frame != 0, "verdict 0x%x without its related frame", v);
@@ -78,7 +78,7 @@ static void check_shape(const frame_log *f, const frame_log *log)
           r->half_close_frame);
     if (r->related_frame) {
         const frame_log *rel = &log[r->related_frame - 1];
-        CHECK(f, rel->conv == f->conv && rel->seg.dir != f->seg.dir,
+        CHECK(f, rel->conv == f->conv && rel->seg.endpoint != f->seg.endpoint,
               "related frame %u is not the peer's segment in this conversation", r->related_frame);
         if (v & TD_V_PROVOKED_RST) {
             CHECK(f, rel->res.verdicts & (TD_V_SPURIOUS_ACK | TD_V_SPURIOUS_ACK_HARMLESS),
@@ -93,8 +93,8 @@ static void check_shape(const frame_log *f, const frame_log *log)
 static void check_view(const frame_log *f, const oracle_conv *o)
 {
     const td_view *w = &f->view;
-    const oracle_side *me = &o->ep[f->seg.dir];
-    const oracle_side *peer = &o->ep[!f->seg.dir];
+    const oracle_side *me = &o->ep[f->seg.endpoint];
+    const oracle_side *peer = &o->ep[!f->seg.endpoint];
     uint32_t v = f->res.verdicts;
 
     CHECK(f, state_valid(w->sender_state) && state_valid(w->receiver_state),
@@ -113,8 +113,8 @@ static void check_view(const frame_log *f, const oracle_conv *o)
               "not CLOSED after a RST");
     /* Every segment from an endpoint that has acknowledged its peer's FIN is asked. */
     if (!(v & TD_V_CAPTURE_DUPLICATE))
-        CHECK(f, (f->res.fixed != TD_FIXED_NOT_ASKED) == (w->fin_ack_frame != 0),
-              "fixed verdict %d, yet the FIN's ACK is in frame %u", (int)f->res.fixed, w->fin_ack_frame);
+        CHECK(f, (f->res.fixed_sender != TD_FIXED_SENDER_NOT_ASKED) == (w->fin_ack_frame != 0),
+              "fixed verdict %d, yet the FIN's ACK is in frame %u", (int)f->res.fixed_sender, w->fin_ack_frame);
     if (v & TD_V_SPURIOUS_ACK)
         CHECK(f, w->receiver_state == TD_STATE_LAST_ACK || w->receiver_state == TD_STATE_CLOSED,
               "spurious ACK, but the peer is in %d", (int)w->receiver_state);
@@ -123,18 +123,18 @@ static void check_view(const frame_log *f, const oracle_conv *o)
                      w->receiver_state == TD_STATE_CLOSED,
               "harmless spurious ACK, but the peer is in %d", (int)w->receiver_state);
     if (v & (TD_V_SPURIOUS_ACK | TD_V_SPURIOUS_ACK_HARMLESS))
-        CHECK(f, o->has_closer && o->closer == f->seg.dir && me->fin_ack_frame < f->seg.frame &&
+        CHECK(f, o->has_closer && o->closer == f->seg.endpoint && me->fin_ack_frame < f->seg.frame &&
                      me->fin_frame < peer->fin_frame,
               "spurious ACK from an endpoint that did not close first or had not ACKed the FIN");
 }
 
-static void check_against_oracle(const frame_log *f, const td_result *want)
+static void check_against_oracle(const frame_log *f, const td_outcome *want)
 {
-    const td_result *got = &f->res;
+    const td_outcome *got = &f->res;
     CHECK(f, got->verdicts == want->verdicts, "verdicts 0x%x, contract says 0x%x",
           got->verdicts, want->verdicts);
-    CHECK(f, got->fixed == want->fixed, "fixed verdict %d, contract says %d",
-          (int)got->fixed, (int)want->fixed);
+    CHECK(f, got->fixed_sender == want->fixed_sender, "fixed verdict %d, contract says %d",
+          (int)got->fixed_sender, (int)want->fixed_sender);
     CHECK(f, got->related_frame == want->related_frame, "related frame %u, contract says %u",
           got->related_frame, want->related_frame);
     CHECK(f, got->response_bytes == want->response_bytes, "response bytes %u, contract says %u",
@@ -158,7 +158,7 @@ static void check_views_stable(const frame_log *log, size_t n, const td_conv *co
     for (size_t i = 0; i < n; i++) {
         const frame_log *f = &log[i];
         td_view again;
-        td_conv_view(&convs[f->conv], f->seg.dir, f->seg.frame, f->seg.time_ns, &again);
+        td_conv_view(&convs[f->conv], f->seg.endpoint, f->seg.frame, f->seg.time_ns, &again);
         CHECK(f, view_equal(&again, &f->view),
               "the view changed once later frames were fed (states %d/%d, now %d/%d)",
               (int)f->view.sender_state, (int)f->view.receiver_state,
@@ -175,9 +175,9 @@ static void trace(const frame_log *f)
     if (on)
         fprintf(stderr, "frame %u conv %u dir %u flags 0x%02x seq %u ack %u len %u id %d "
                         "t %lld us: verdicts 0x%x fixed %d related %u half_close %u\n",
-                f->seg.frame, f->conv, f->seg.dir, f->seg.tcp.flags, f->seg.tcp.seq,
+                f->seg.frame, f->conv, f->seg.endpoint, f->seg.tcp.flags, f->seg.tcp.seq,
                 f->seg.tcp.ack, f->seg.tcp.len, f->seg.ip_id, (long long)(f->seg.time_ns / 1000),
-                f->res.verdicts, (int)f->res.fixed, f->res.related_frame, f->res.half_close_frame);
+                f->res.verdicts, (int)f->res.fixed_sender, f->res.related_frame, f->res.half_close_frame);
 }
 
 void check_core_input(const uint8_t *data, size_t size)
@@ -199,10 +199,10 @@ void check_core_input(const uint8_t *data, size_t size)
     }
     for (size_t i = 0; i < n; i++) {
         frame_log *f = &log[i];
-        td_result want;
+        td_outcome want;
         rec_decode(&dec, data + i * TD_REC_SIZE, &f->seg, &f->conv);
         td_conv_feed(&convs[f->conv], &f->seg, &f->res);
-        td_conv_view(&convs[f->conv], f->seg.dir, f->seg.frame, f->seg.time_ns, &f->view);
+        td_conv_view(&convs[f->conv], f->seg.endpoint, f->seg.frame, f->seg.time_ns, &f->view);
         oracle_feed(&oracles[f->conv], &f->seg, &want);
         trace(f);
         check_shape(f, log);

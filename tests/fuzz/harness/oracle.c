@@ -66,12 +66,12 @@ static answer answer_one(oracle_side *peer)
     return NOTHING;
 }
 
-static td_fixed fixed_of(bool sends)
+static td_fixed_sender fixed_of(bool sends)
 {
-    return sends ? TD_FIXED_SENDS : TD_FIXED_WITHHOLDS;
+    return sends ? TD_FIXED_SENDER_SENDS : TD_FIXED_SENDER_WITHHOLDS;
 }
 
-static void from_y(oracle_conv *c, uint8_t dir, const td_segment *seg, td_result *out)
+static void from_y(oracle_conv *c, uint8_t dir, const td_segment *seg, td_outcome *out)
 {
     const oracle_side *y = &c->ep[dir];
     const td_tcp *t = &seg->tcp;
@@ -128,7 +128,7 @@ static void count_own(oracle_conv *c, uint8_t dir, const td_segment *seg)
 }
 
 /* The fixed-sender verdict, from stack_policy's rule, and what the ACK answered. */
-static void judge_acks(oracle_conv *c, uint8_t dir, const td_segment *seg, td_result *out)
+static void judge_acks(oracle_conv *c, uint8_t dir, const td_segment *seg, td_outcome *out)
 {
     oracle_side *me = &c->ep[dir];
     oracle_side *peer = &c->ep[!dir];
@@ -141,23 +141,23 @@ static void judge_acks(oracle_conv *c, uint8_t dir, const td_segment *seg, td_re
         me->fin_ack_frame = seg->frame;
         me->fin_ack_time_ns = seg->time_ns;
         answer_one(peer);
-        out->fixed = fixed_of(!td_tcp_is_pure_ack(t) ||
+        out->fixed_sender = fixed_of(!td_tcp_is_pure_ack(t) ||
                               td_policy_sends_pure_ack(TD_POLICY_FIXED, false, false));
         return;
     }
     if (!td_tcp_is_pure_ack(t)) {
         if (acks_fin)
             answer_one(peer);
-        out->fixed = TD_FIXED_SENDS;
+        out->fixed_sender = TD_FIXED_SENDER_SENDS;
         return;
     }
     if (!acks_fin) {
         bool owed = peer->unanswered_fins || peer->unanswered_other;
-        out->fixed = fixed_of(td_policy_sends_pure_ack(TD_POLICY_FIXED, true, owed));
+        out->fixed_sender = fixed_of(td_policy_sends_pure_ack(TD_POLICY_FIXED, true, owed));
         return;
     }
     answer what = answer_one(peer);
-    out->fixed = fixed_of(td_policy_sends_pure_ack(TD_POLICY_FIXED, true, what != NOTHING));
+    out->fixed_sender = fixed_of(td_policy_sends_pure_ack(TD_POLICY_FIXED, true, what != NOTHING));
     if (what == A_FIN_COPY) {
         out->verdicts |= TD_V_FIN_REACK;
     } else if (what == NOTHING && c->closer == dir) {
@@ -166,15 +166,15 @@ static void judge_acks(oracle_conv *c, uint8_t dir, const td_segment *seg, td_re
     }
 }
 
-void oracle_feed(oracle_conv *c, const td_segment *seg, td_result *out)
+void oracle_feed(oracle_conv *c, const td_segment *seg, td_outcome *out)
 {
-    uint8_t dir = seg->dir & 1;
+    uint8_t dir = seg->endpoint & 1;
     oracle_side *me = &c->ep[dir];
 
     memset(out, 0, sizeof *out);
     if (is_duplicate(me, seg)) {
         out->verdicts = TD_V_CAPTURE_DUPLICATE;
-        out->fixed = me->last_fixed;
+        out->fixed_sender = me->last_fixed;
         return;
     }
     if (c->has_closer && c->closer != dir)
@@ -185,5 +185,5 @@ void oracle_feed(oracle_conv *c, const td_segment *seg, td_result *out)
     judge_acks(c, dir, seg, out);
     if (c->has_closer && c->closer == dir)
         c->closer_last_frame = seg->frame;
-    me->last_fixed = out->fixed;
+    me->last_fixed = out->fixed_sender;
 }

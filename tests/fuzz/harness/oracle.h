@@ -19,7 +19,7 @@ typedef struct oracle_side {
     bool       has_last;
     td_segment last;
     bool       duplicates_learned;
-    td_fixed   last_fixed;
+    td_fixed_sender   last_fixed;
 } oracle_side;
 
 typedef struct oracle_conv {
@@ -37,6 +37,6 @@ typedef struct oracle_conv {
 void oracle_init(oracle_conv *c);
 
 /* What the detector should answer for the next segment of the conversation. */
-void oracle_feed(oracle_conv *c, const td_segment *seg, td_result *expected);
+void oracle_feed(oracle_conv *c, const td_segment *seg, td_outcome *expected);
 
 #endif

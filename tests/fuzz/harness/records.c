@@ -96,7 +96,7 @@ void rec_decode(rec_decoder *d, const uint8_t *p, td_segment *seg, unsigned *con
     }
     seg->frame = d->frame;
     seg->time_ns = d->time_ns;
-    seg->dir = (uint8_t)dir;
+    seg->endpoint = (uint8_t)dir;
     *conv = c;
 
     const td_tcp *t = &seg->tcp;
