@@ -128,8 +128,24 @@ static bool is_capture_duplicate(td_endpoint *me, const td_segment *seg)
     return copy;
 }
 
-/* Payload bytes of this segment beyond any the endpoint sent before; moves next_seq on.
- * A retransmission or a keep-alive's byte adds nothing. */
+/* How much of [seq, end) lies in the endpoint's hole; the hole shrinks by it (to the
+ * larger remainder when the segment falls in its middle). */
+static uint32_t fill_hole(td_endpoint *me, uint32_t seq, uint32_t end)
+{
+    uint32_t from = td_seq_after(seq, me->hole_start) ? seq : me->hole_start;
+    uint32_t to = td_seq_after(me->hole_end, end) ? end : me->hole_end;
+    if (!td_seq_after(to, from))
+        return 0;
+    if (from - me->hole_start >= me->hole_end - to)
+        me->hole_end = from;
+    else
+        me->hole_start = to;
+    return to - from;
+}
+
+/* Payload bytes of this segment that the endpoint had not sent before: beyond next_seq,
+ * or filling the latest hole below it (a FIN that overtook the last data). A
+ * retransmission or a keep-alive's byte adds nothing. Moves next_seq on. */
 static uint32_t unique_payload(td_endpoint *me, const td_tcp *t)
 {
     uint32_t data_end = t->seq + t->len;
@@ -137,10 +153,13 @@ static uint32_t unique_payload(td_endpoint *me, const td_tcp *t)
     uint32_t unique = t->len;
 
     if (me->flags & TD_EP_HAS_NEXT) {
-        if (!td_seq_after(data_end, me->next_seq))
-            unique = 0;
-        else if (!td_seq_after(t->seq, me->next_seq))
-            unique = data_end - me->next_seq;
+        if (td_seq_after(t->seq, me->next_seq)) {
+            me->hole_start = me->next_seq;
+            me->hole_end = t->seq;
+        } else {
+            uint32_t below = td_seq_after(data_end, me->next_seq) ? me->next_seq : data_end;
+            unique = fill_hole(me, t->seq, below) + (data_end - below);
+        }
         if (!td_seq_after(end, me->next_seq))
             return unique;
     }

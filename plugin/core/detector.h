@@ -35,6 +35,8 @@ typedef struct td_endpoint {
     uint32_t last_fingerprint; /* of its previous segment, for the duplicate test */
     uint32_t last_ack;         /* ack number of its latest segment, for duplicate ACKs */
     uint32_t next_seq;         /* highest sequence number it has used, plus one */
+    uint32_t hole_start;       /* the latest gap below next_seq the capture has not filled, */
+    uint32_t hole_end;         /* [hole_start, hole_end); empty when equal */
     uint32_t bytes_after_peer_fin; /* unique payload sent after the peer's FIN */
     uint32_t first_late_payload_frame; /* its first payload after the peer's FIN, sent
                                           while it had no FIN of its own, since the peer's

@@ -389,6 +389,9 @@ static void expect_found(const script *s, const trace *t, const pattern *p, cons
         assert_int_equal(t->st[l->rst].tcp.seq, t->st[last_spurious].tcp.ack);
         assert_int_equal(s->res[l->rst].related_frame, s->frame[last_spurious]);
         assert_int_equal(s->res[l->rst].response_bytes, l->response_bytes);
+        assert_int_equal(s->res[l->rst].rst_cause, TD_RST_CAUSE_SPURIOUS_ACK);
+        assert_int_equal(s->res[l->rst].rst_answers, s->frame[last_spurious]);
+        expect_fixed(s, l->rst, TD_FIXED_SENDER_NOT_ASKED);
     }
     expect_half_close(s, l->first_response, l->x_fin);
 
@@ -1016,6 +1019,381 @@ static void abortive_rst_without_fin_exchange(void **state)
     }
 }
 
+
+/* ---- Rules of issue-driven readings: solicited ACKs, unique payload, copies --------- */
+
+/* Y's FIN overtakes its last data: X's duplicate ACK points at the hole and answers the
+ * FIN; the late data earns the first ACK of the FIN; the ACK after them is spurious. */
+static void fin_overtaking_last_data_answered_by_duplicate_ack(void **state)
+{
+    (void)state;
+    trace t;
+    script s;
+
+    trace_init(&t, 1000, 5000);
+    data(&t, X, 100);
+    size_t x_fin = fin(&t, X, 0);
+    ack(&t, Y);
+    size_t response = data(&t, Y, MSS);
+    ack(&t, X);
+    uint32_t hole = t.next[Y];
+    t.next[Y] += 500;
+    size_t y_fin = fin(&t, Y, 0);
+    size_t dup = ack(&t, X);
+    t.st[dup].tcp.ack = hole;
+    size_t late = push(&t, Y, TD_ACK | TD_PSH, hole, 500);
+    size_t fin_ack = ack(&t, X);
+    size_t spurious = ack(&t, X);
+    size_t r = rst(&t, Y, TD_RST);
+    for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
+        run(&s, &t, x_dir);
+        EXPECT_VERDICTS(&s, {spurious, TD_V_SPURIOUS_ACK}, {r, TD_V_PROVOKED_RST});
+        assert_int_equal(s.res[r].response_bytes, MSS + 500);
+        assert_int_equal(s.view[fin_ack].fin_ack_frame, s.frame[fin_ack]);
+        expect_half_close(&s, response, x_fin);
+    }
+    (void)y_fin;
+    (void)late;
+
+    /* A pure ACK at Y's FIN sequence itself was sent before the FIN arrived: no answer. */
+    trace_init(&t, 1000, 5000);
+    data(&t, X, 100);
+    fin(&t, X, 0);
+    ack(&t, Y);
+    data(&t, Y, MSS);
+    size_t before = ack(&t, X);
+    y_fin = fin(&t, Y, 0);
+    size_t again = ack(&t, X);
+    t.st[again].tcp.ack = t.st[before].tcp.ack; /* == Y's FIN sequence */
+    fin_ack = ack(&t, X);
+    spurious = ack(&t, X);
+    run(&s, &t, 0);
+    EXPECT_VERDICTS(&s, {spurious, TD_V_SPURIOUS_ACK});
+}
+
+/* Only what needs an ACK earns one: Y's pure ACK at its next sequence number does not. */
+static void pure_ack_from_y_earns_no_answer(void **state)
+{
+    (void)state;
+    trace t;
+    landmarks l;
+    script s;
+
+    trace_init(&t, 1000, 5000);
+    add_teardown(&t, &l);
+    size_t y_ack = ack(&t, Y);
+    size_t extra = ack(&t, X);
+    run(&s, &t, 0);
+    EXPECT_VERDICTS(&s, {extra, TD_V_SPURIOUS_ACK});
+    assert_int_equal(s.res[y_ack].verdicts, 0);
+}
+
+/* response_bytes counts each sequence number once: a retransmission and a keep-alive's
+ * byte add nothing, and a keep-alive alone reveals no half-close. */
+static void response_bytes_count_unique_payload(void **state)
+{
+    (void)state;
+    trace t;
+    landmarks l;
+    script s;
+    pattern p = KB;
+
+    p.response_segs = 1;
+    p.rst_flags = 0;
+    p.spurious = 0;
+    trace_init(&t, 1000, 5000);
+    add_pattern(&t, &p, &l);
+    t.n = l.y_fin; /* Y's FIN and what follows come again below */
+    t.next[Y] -= 1;
+    resend(&t, l.first_response);            /* 1000 bytes again */
+    keepalive(&t, Y, 1);                      /* Windows: one byte below the next */
+    size_t more = data(&t, Y, 500);
+    fin(&t, Y, 0);
+    ack(&t, X);
+    size_t spurious = ack(&t, X);
+    size_t r = rst(&t, Y, TD_RST);
+    run(&s, &t, 0);
+    EXPECT_VERDICTS(&s, {spurious, TD_V_SPURIOUS_ACK}, {r, TD_V_PROVOKED_RST});
+    assert_int_equal(s.res[r].response_bytes, MSS + 500);
+    (void)more;
+
+    /* Only a Windows keep-alive from Y after X's FIN: no response, no half-close. */
+    trace_init(&t, 1000, 5000);
+    data(&t, X, 100);
+    fin(&t, X, 0);
+    ack(&t, Y);
+    size_t probe = keepalive(&t, Y, 1);
+    ack(&t, X);
+    fin(&t, Y, 0);
+    ack(&t, X);
+    run(&s, &t, 0);
+    expect_half_close(&s, NONE, 0);
+    expect_no_verdicts(&s);
+    (void)probe;
+}
+
+/* A capture that shows every packet twice: X's ACK of the FIN, its copy, the spurious ACK
+ * 400 µs later and its copy. The spurious ACK is an original with a copy, not a third
+ * sight of the first ACK. */
+static void every_packet_captured_twice(void **state)
+{
+    (void)state;
+    trace t;
+    landmarks l;
+    script s;
+
+    trace_init(&t, 1000, 5000);
+    add_teardown(&t, &l);
+    t.n = l.x_fin + 1;
+    capture_copy(&t, l.x_fin, COPY_GAP_NS); /* evidence: the capture doubles X's packets */
+    size_t y_ack = ack(&t, Y);
+    size_t y_fin = fin(&t, Y, 0);
+    (void)y_ack;
+    (void)y_fin;
+    size_t fin_ack = ack(&t, X);
+    size_t fin_ack_copy = capture_copy(&t, fin_ack, COPY_GAP_NS);
+    size_t spurious = resend(&t, fin_ack);
+    t.st[spurious].gap_ns = 400000;
+    size_t spurious_copy = capture_copy(&t, spurious, COPY_GAP_NS);
+    size_t r = rst(&t, Y, TD_RST);
+    for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
+        run_ids(&s, &t, x_dir, IDS_ZERO);
+        EXPECT_VERDICTS(&s, {fin_ack_copy, TD_V_CAPTURE_DUPLICATE},
+                        {spurious, TD_V_SPURIOUS_ACK},
+                        {spurious_copy, TD_V_CAPTURE_DUPLICATE}, {r, TD_V_PROVOKED_RST});
+    }
+}
+
+/* ---- Every reset gets a cause --------------------------------------------------------- */
+
+static void expect_cause(const script *s, size_t r, td_rst_cause cause, size_t answers)
+{
+    const td_outcome *o = &s->res[r];
+    if (o->rst_cause != cause)
+        fail_msg("frame %u: cause %d, expected %d", s->frame[r], (int)o->rst_cause, (int)cause);
+    uint32_t want = answers == NONE ? 0 : s->frame[answers];
+    if (o->rst_answers != want)
+        fail_msg("frame %u: answers %u, expected %u", s->frame[r], o->rst_answers, want);
+    assert_true(o->verdicts & td_rst_cause_lookup(cause)->verdict);
+}
+
+static void cause_refused(void **state)
+{
+    (void)state;
+    trace t;
+    script s;
+
+    trace_init(&t, 1000, 5000);
+    size_t s1 = syn(&t, X, false);
+    size_t r = push(&t, Y, TD_RST | TD_ACK, 0, 0);
+    for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
+        run(&s, &t, x_dir);
+        expect_cause(&s, r, TD_RST_CAUSE_REFUSED, s1);
+        assert_int_equal(s.res[r].verdicts, TD_V_REFUSED);
+    }
+
+    /* A listener that answered the SYN and then resets a retransmitted SYN refuses nothing. */
+    trace_init(&t, 1000, 5000);
+    syn(&t, X, false);
+    syn(&t, Y, true);
+    size_t again = syn(&t, X, false);
+    r = push(&t, Y, TD_RST | TD_ACK, t.next[Y], 0);
+    run(&s, &t, 0);
+    expect_cause(&s, r, TD_RST_CAUSE_ABORT, again);
+}
+
+/* The server closes while the client sends its next request: the data after its close is
+ * answered with a RST, and a second segment in flight with another, which finds no
+ * connection. */
+static void cause_data_after_close(void **state)
+{
+    (void)state;
+    trace t;
+    script s;
+
+    trace_init(&t, 1000, 5000);
+    data(&t, Y, 100);                 /* Y, the client, asks */
+    data(&t, X, 2000);                /* X, the server, answers and closes */
+    fin(&t, X, 0);
+    ack(&t, Y);
+    size_t request = data(&t, Y, 300);
+    size_t in_flight = data(&t, Y, 200);
+    size_t r1 = rst(&t, X, TD_RST);
+    t.st[r1].tcp.seq = t.st[request].tcp.ack;
+    size_t r2 = rst(&t, X, TD_RST);
+    t.st[r2].tcp.seq = t.st[in_flight].tcp.ack;
+    for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
+        run(&s, &t, x_dir);
+        /* R's first segment after the data is this RST: in flight or not, the data was lost. */
+        expect_cause(&s, r1, TD_RST_CAUSE_DATA_AFTER_CLOSE, request);
+        assert_int_equal(s.res[r1].lost_bytes, 500);
+        expect_cause(&s, r2, TD_RST_CAUSE_NO_CONNECTION, in_flight);
+        assert_int_equal(s.res[r2].lost_bytes, 0);
+    }
+
+    /* The same with the client's FIN on its request: still data after close. */
+    trace_init(&t, 1000, 5000);
+    data(&t, Y, 100);
+    data(&t, X, 2000);
+    fin(&t, X, 0);
+    ack(&t, Y);
+    request = fin(&t, Y, 300);
+    r1 = rst(&t, X, TD_RST);
+    run(&s, &t, 0);
+    expect_cause(&s, r1, TD_RST_CAUSE_DATA_AFTER_CLOSE, request);
+    assert_int_equal(s.res[r1].lost_bytes, 300);
+
+    /* Without a FIN of its own before, R aborts: it closed with the data unread. */
+    trace_init(&t, 1000, 5000);
+    data(&t, X, 100);
+    request = data(&t, Y, 300);
+    r1 = rst(&t, X, TD_RST | TD_ACK);
+    run(&s, &t, 1);
+    expect_cause(&s, r1, TD_RST_CAUSE_ABORT, request);
+    assert_int_equal(s.res[r1].lost_bytes, 0);
+
+    /* R acknowledged the data first: the RST is not its answer to it. */
+    trace_init(&t, 1000, 5000);
+    fin(&t, X, 0);
+    ack(&t, Y);
+    data(&t, Y, 300);
+    ack(&t, X);
+    r1 = rst(&t, X, TD_RST | TD_ACK);
+    run(&s, &t, 0);
+    assert_int_not_equal(s.res[r1].rst_cause, TD_RST_CAUSE_DATA_AFTER_CLOSE);
+}
+
+/* R sends the same unanswered segment three times, then gives up. */
+static void cause_retransmission_timeout(void **state)
+{
+    (void)state;
+    trace t;
+    script s;
+
+    trace_init(&t, 1000, 5000);
+    size_t request = data(&t, Y, 100);
+    size_t lost = data(&t, X, 500);
+    resend(&t, lost);
+    resend(&t, lost);
+    size_t r = rst(&t, X, TD_RST | TD_ACK);
+    for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
+        run(&s, &t, x_dir);
+        expect_cause(&s, r, TD_RST_CAUSE_RETRANSMISSION_TIMEOUT, request);
+        assert_int_equal(s.res[r].verdicts, TD_V_RETRANSMISSION_TIMEOUT);
+    }
+
+    /* Keep-alive probes, as Linux sends them: no payload, one below the next. */
+    trace_init(&t, 1000, 5000);
+    data(&t, X, 100);
+    size_t peer_ack = ack(&t, Y);
+    keepalive(&t, X, 0);
+    keepalive(&t, X, 0);
+    keepalive(&t, X, 0);
+    r = rst(&t, X, TD_RST | TD_ACK);
+    run(&s, &t, 0);
+    expect_cause(&s, r, TD_RST_CAUSE_RETRANSMISSION_TIMEOUT, peer_ack);
+
+    /* Twice is not giving up; and an answer between the copies resets the count. */
+    trace_init(&t, 1000, 5000);
+    data(&t, Y, 100);
+    lost = data(&t, X, 500);
+    resend(&t, lost);
+    size_t answer = ack(&t, Y);
+    t.st[answer].tcp.ack = t.st[lost].tcp.seq;
+    resend(&t, lost);
+    r = rst(&t, X, TD_RST | TD_ACK);
+    run(&s, &t, 0);
+    expect_cause(&s, r, TD_RST_CAUSE_ABORT, answer);
+
+    /* Pure ACKs at the next sequence number await nothing: repeated, they are no probe. */
+    trace_init(&t, 1000, 5000);
+    size_t last = data(&t, Y, 100);
+    ack(&t, X);
+    window_update(&t, X, 1000);
+    window_update(&t, X, 2000);
+    r = rst(&t, X, TD_RST | TD_ACK);
+    run(&s, &t, 0);
+    expect_cause(&s, r, TD_RST_CAUSE_ABORT, last);
+}
+
+static void cause_no_connection(void **state)
+{
+    (void)state;
+    trace t;
+    script s;
+
+    /* R's FIN-WAIT-2 ran out before P's late FIN arrived: the FIN finds no connection. */
+    trace_init(&t, 1000, 5000);
+    data(&t, X, 100);
+    fin(&t, X, 0);
+    ack(&t, Y);
+    size_t late_fin = fin(&t, Y, 0);
+    size_t r = rst(&t, X, TD_RST);
+    t.st[r].tcp.seq = t.st[late_fin].tcp.ack;
+    for (uint8_t x_dir = 0; x_dir < 2; x_dir++) {
+        run(&s, &t, x_dir);
+        expect_cause(&s, r, TD_RST_CAUSE_NO_CONNECTION, late_fin);
+    }
+
+    /* Mid-stream, a RST without ACK whose sequence number is the segment's ack: a stack
+     * that has no such connection (a restart, a NAT); with the ACK flag, an abort. */
+    trace_init(&t, 1000, 5000);
+    size_t segment = data(&t, X, 100);
+    r = push(&t, Y, TD_RST, t.next[Y], 0);
+    run(&s, &t, 0);
+    expect_cause(&s, r, TD_RST_CAUSE_NO_CONNECTION, segment);
+    t.st[r].tcp.flags = TD_RST | TD_ACK;
+    t.st[r].tcp.ack = t.next[X];
+    run(&s, &t, 0);
+    expect_cause(&s, r, TD_RST_CAUSE_ABORT, segment);
+
+    /* The same RST when R had sent something since: R knew the connection, an abort. */
+    trace_init(&t, 1000, 5000);
+    segment = data(&t, X, 100);
+    ack(&t, Y);
+    r = push(&t, Y, TD_RST, t.next[Y], 0);
+    run(&s, &t, 0);
+    expect_cause(&s, r, TD_RST_CAUSE_ABORT, segment);
+}
+
+static void cause_unexplained(void **state)
+{
+    (void)state;
+    trace t;
+    script s;
+
+    trace_init(&t, 1000, 5000);
+    size_t r = rst(&t, Y, TD_RST);
+    run(&s, &t, 0);
+    expect_cause(&s, r, TD_RST_CAUSE_UNEXPLAINED, NONE);
+    assert_int_equal(s.res[r].verdicts, TD_V_RST_UNEXPLAINED);
+
+    /* Only R's own segments before: still nothing of P's to answer. */
+    trace_init(&t, 1000, 5000);
+    data(&t, Y, 100);
+    r = rst(&t, Y, TD_RST | TD_ACK);
+    run(&s, &t, 1);
+    expect_cause(&s, r, TD_RST_CAUSE_UNEXPLAINED, NONE);
+}
+
+/* A capture duplicate of a RST is no RST of its own: no cause. */
+static void duplicate_rst_has_no_cause(void **state)
+{
+    (void)state;
+    trace t;
+    landmarks l;
+    script s;
+
+    trace_init(&t, 1000, 5000);
+    add_teardown(&t, &l);
+    size_t r = rst(&t, Y, TD_RST);
+    size_t copy = capture_copy(&t, r, COPY_GAP_NS);
+    run(&s, &t, 0);
+    assert_int_equal(s.res[copy].verdicts, TD_V_CAPTURE_DUPLICATE);
+    assert_int_equal(s.res[copy].rst_cause, TD_RST_CAUSE_NONE);
+    assert_int_equal(s.res[r].rst_cause, TD_RST_CAUSE_NO_CONNECTION);
+}
+
 /* The names are the filter names' suffixes in the contract. */
 static void verdict_names_match_filter_names(void **state)
 {
@@ -1080,6 +1458,16 @@ int main(void)
         cmocka_unit_test(late_copy_across_the_32_bit_microsecond_wrap),
         cmocka_unit_test(rst_not_answering_the_spurious_ack),
         cmocka_unit_test(abortive_rst_without_fin_exchange),
+        cmocka_unit_test(fin_overtaking_last_data_answered_by_duplicate_ack),
+        cmocka_unit_test(pure_ack_from_y_earns_no_answer),
+        cmocka_unit_test(response_bytes_count_unique_payload),
+        cmocka_unit_test(every_packet_captured_twice),
+        cmocka_unit_test(cause_refused),
+        cmocka_unit_test(cause_data_after_close),
+        cmocka_unit_test(cause_retransmission_timeout),
+        cmocka_unit_test(cause_no_connection),
+        cmocka_unit_test(cause_unexplained),
+        cmocka_unit_test(duplicate_rst_has_no_cause),
         cmocka_unit_test(verdict_names_match_filter_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
