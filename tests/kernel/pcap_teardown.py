@@ -1,5 +1,5 @@
 """Reads a harness capture on its own terms, without Wireshark: the TCP segments of its
-one conversation, and what happened at the teardown (RFC 9293 and SPEC.md's pattern):
+one conversation, and what happened at the teardown (RFC 9293, docs/VERDICTS.md's pattern):
 who closed first (X), the ACK of Y's FIN, any later ACK of it that answered nothing
 (spurious), and the RST Y sent after it."""
 import struct

@@ -1,4 +1,4 @@
-/* A second reading of the contract (SPEC.md, "Definitions" and "Verdicts"), written
+/* A second reading of the contract (docs/VERDICTS.md, "Definitions" and "Verdicts"), written
  * apart from the detector and kept deliberately plain: unbounded counters, exact
  * comparisons, 64-bit time. The fuzzer feeds both and calls any disagreement a bug. */
 #ifndef FUZZ_ORACLE_H
