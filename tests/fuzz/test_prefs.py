@@ -61,9 +61,34 @@ class PreferenceTest(unittest.TestCase):
                             pref, capture, "two-pass" if two_pass else "single pass",
                             difference))
 
-    def test_ip_id_duplicates_banana(self):
-        # Wireshark 4.0 reads any boolean value but "TRUE" as FALSE, without a word.
-        self.check_verdicts("teardown.ip_id_duplicates:banana")
+    def test_ip_id_duplicates_unknown_word(self):
+        # Wireshark itself would read this as FALSE (a boolean) or ignore it (an enum),
+        # silently: the plugin names it and keeps the value it had.
+        capture = self.tshark.readable(os.path.join(CAPTURES, sorted(self.expected)[0]))
+        for word in ("maybe", "banana", "2"):
+            with self.subTest(word=word):
+                proc = subprocess.run(
+                    self.tshark.command(["-n", "-r", capture, "-o",
+                                         "teardown.ip_id_duplicates:" + word, "-c", "1"]),
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertIn('teardown.ip_id_duplicates: "%s" is not TRUE or FALSE' % word,
+                              proc.stderr)
+        self.check_verdicts("teardown.ip_id_duplicates:maybe")
+
+    def test_ip_id_duplicates_switch_words(self):
+        # Every spelling of a switch Wireshark users type means what it says.
+        capture = os.path.join(CAPTURES, "capture_duplicate.pcap")
+
+        def verdicts_with(word):
+            self.tshark.options = ["-o", "teardown.ip_id_duplicates:" + word]
+            return self.tshark.verdicts(capture, two_pass=True)
+        on, off = verdicts_with("TRUE"), verdicts_with("FALSE")
+        self.assertNotEqual(on, off, "the preference changes nothing on %s" % capture)
+        for word in ("1", "on", "yes", "true"):
+            self.assertEqual(verdicts_with(word), on, word)
+        for word in ("0", "off", "no", "false"):
+            self.assertEqual(verdicts_with(word), off, word)
 
     def test_tcp_sequence_analysis_off(self):
         self.check_verdicts("tcp.analyze_sequence_numbers:FALSE")
