@@ -26,6 +26,7 @@ struct gen_dialog {
     uint8_t           last_frame[2][GEN_FRAME_MAX];
     size_t            last_len[2];
     int64_t           last_seen_us[2];
+    bool              silent[2];
 };
 
 gen_dialog *gen_dialog_open(gen_capture *cap, const gen_dialog_config *config)
@@ -90,7 +91,7 @@ static void settle(gen_dialog *d)
         any = false;
         for (uint8_t dir = 0; dir < 2; dir++) {
             td_tcp out;
-            while (td_sender_output(&d->ep[dir], &out)) {
+            while (!d->silent[dir] && td_sender_output(&d->ep[dir], &out)) {
                 if ((out.flags & TD_RST) && d->cfg.rst_with_ack[dir]) {
                     out.flags |= TD_ACK;
                     out.ack = d->ep[dir].rcv_nxt;
@@ -147,7 +148,8 @@ static bool step(gen_dialog *d, int64_t end_us)
     } else {
         in_flight f = g_array_index(d->path, in_flight, index);
         g_array_remove_index(d->path, index);
-        td_sender_receive(&d->ep[f.to], &f.tcp);
+        if (!d->silent[f.to])
+            td_sender_receive(&d->ep[f.to], &f.tcp);
     }
     settle(d);
     return true;
@@ -177,6 +179,11 @@ void gen_dialog_connect(gen_dialog *d)
     td_sender_connect(&d->ep[0]);
 }
 
+void gen_dialog_connect_closed_port(gen_dialog *d)
+{
+    td_sender_connect(&d->ep[0]);
+}
+
 void gen_dialog_establish(gen_dialog *d)
 {
     td_sender *c = &d->ep[0], *s = &d->ep[1];
@@ -192,6 +199,41 @@ void gen_dialog_write(gen_dialog *d, uint8_t dir, uint32_t bytes)
 void gen_dialog_shutdown(gen_dialog *d, uint8_t dir)
 {
     td_sender_shutdown(&d->ep[dir]);
+}
+
+void gen_dialog_app_close(gen_dialog *d, uint8_t dir)
+{
+    td_sender_close(&d->ep[dir]);
+}
+
+void gen_dialog_abort(gen_dialog *d, uint8_t dir)
+{
+    td_sender_abort(&d->ep[dir]);
+}
+
+void gen_dialog_stop_reading(gen_dialog *d, uint8_t dir)
+{
+    td_sender_stop_reading(&d->ep[dir]);
+}
+
+void gen_dialog_retransmit_timeout(gen_dialog *d, uint8_t dir)
+{
+    td_sender_retransmit_timeout(&d->ep[dir]);
+}
+
+void gen_dialog_keepalive_timeout(gen_dialog *d, uint8_t dir)
+{
+    td_sender_keepalive_timeout(&d->ep[dir]);
+}
+
+void gen_dialog_fin_wait_2_timeout(gen_dialog *d, uint8_t dir)
+{
+    td_sender_fin_wait_2_timeout(&d->ep[dir]);
+}
+
+void gen_dialog_silence(gen_dialog *d, uint8_t dir)
+{
+    d->silent[dir] = true;
 }
 
 void gen_dialog_send(gen_dialog *d, uint8_t dir, const td_tcp *tcp)

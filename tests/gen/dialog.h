@@ -39,12 +39,27 @@ void gen_dialog_close(gen_dialog *d);
 /* The client connects to the listening server (three-way handshake follows on run). */
 void gen_dialog_connect(gen_dialog *d);
 
+/* The client connects to a port where nothing listens (the server never opened). */
+void gen_dialog_connect_closed_port(gen_dialog *d);
+
 /* Both endpoints already ESTABLISHED: the capture starts mid-stream. */
 void gen_dialog_establish(gen_dialog *d);
 
 /* What endpoint dir's application does now. */
 void gen_dialog_write(gen_dialog *d, uint8_t dir, uint32_t bytes);
 void gen_dialog_shutdown(gen_dialog *d, uint8_t dir);
+void gen_dialog_app_close(gen_dialog *d, uint8_t dir);   /* close(2): see td_sender_close */
+void gen_dialog_abort(gen_dialog *d, uint8_t dir);       /* SO_LINGER 0, then close(2) */
+void gen_dialog_stop_reading(gen_dialog *d, uint8_t dir);
+
+/* Endpoint dir's timers that the scenario fires (the model keeps no clock for them). */
+void gen_dialog_retransmit_timeout(gen_dialog *d, uint8_t dir);
+void gen_dialog_keepalive_timeout(gen_dialog *d, uint8_t dir);
+void gen_dialog_fin_wait_2_timeout(gen_dialog *d, uint8_t dir);
+
+/* Endpoint dir's host is gone (crashed, unplugged): from now on it receives nothing and
+ * sends nothing, and what is in flight to it is lost. */
+void gen_dialog_silence(gen_dialog *d, uint8_t dir);
 
 /* Lets time pass: segments travel, arrive, timers fire. */
 void gen_dialog_run(gen_dialog *d, int64_t duration_us);

@@ -384,6 +384,130 @@ static void keepalive_after_fin(gen_capture *cap)
     gen_dialog_close(d);
 }
 
+/* ---- Every way a connection ends in a RST, played as Linux plays it ---------------- */
+
+/* A SYN to a port where nothing listens: RST|ACK, seq 0, ack = the SYN's seq + 1. */
+static void rst_refused(gen_capture *cap)
+{
+    gen_dialog_config c = base_config(49174, TD_POLICY_FIXED, TD_POLICY_FIXED);
+    gen_dialog *d = gen_dialog_open(cap, &c);
+    gen_dialog_connect_closed_port(d);
+    gen_dialog_run(d, GEN_MS(100));
+    gen_dialog_close(d);
+}
+
+/* The client reads the whole response, then closes with SO_LINGER 0: RST|ACK, no FIN. */
+static void rst_abort_linger0(gen_capture *cap)
+{
+    gen_dialog_config c = base_config(49175, TD_POLICY_FIXED, TD_POLICY_FIXED);
+    gen_dialog *d = open_and_answer(cap, &c, &typical);
+    gen_dialog_run(d, GEN_MS(300));
+    gen_dialog_abort(d, CLIENT);
+    gen_dialog_run(d, GEN_MS(100));
+    gen_dialog_close(d);
+}
+
+/* A pipelining client sends a second request the server never reads; the server answers
+ * the first and closes with that request still unread: RST|ACK instead of its FIN. */
+static void rst_abort_unread(gen_capture *cap)
+{
+    gen_dialog_config c = base_config(49176, TD_POLICY_FIXED, TD_POLICY_FIXED);
+    gen_dialog *d = gen_dialog_open(cap, &c);
+    gen_dialog_connect(d);
+    gen_dialog_run(d, GEN_MS(50));
+    gen_dialog_write(d, CLIENT, REQUEST);
+    gen_dialog_run(d, GEN_MS(15));
+    gen_dialog_stop_reading(d, SERVER);
+    gen_dialog_write(d, CLIENT, 200);
+    gen_dialog_run(d, GEN_MS(15));
+    gen_dialog_write(d, SERVER, RESPONSE);
+    gen_dialog_run(d, GEN_MS(300));
+    gen_dialog_app_close(d, SERVER);
+    gen_dialog_run(d, GEN_MS(100));
+    gen_dialog_close(d);
+}
+
+/* The server answers and closes (close(2), not shutdown); the client, not reading yet,
+ * sends its next request in segments of `segments` x 1460 bytes, 1 ms apart. The server
+ * resets the first; each later one finds no connection and gets its own RST. Seen beside
+ * the server, so that each RST follows the segment it answers. */
+static void play_data_after_close(gen_capture *cap, uint16_t port, unsigned segments)
+{
+    gen_dialog_config c = base_config(port, TD_POLICY_FIXED, TD_POLICY_FIXED);
+    c.capture_near = SERVER;
+    gen_dialog *d = open_and_answer(cap, &c, &typical);
+    gen_dialog_app_close(d, SERVER);
+    gen_dialog_run(d, GEN_MS(300));
+    for (unsigned i = 0; i < segments; i++) {
+        gen_dialog_write(d, CLIENT, segments == 1 ? REQUEST : 1460);
+        gen_dialog_run(d, GEN_MS(1));
+    }
+    gen_dialog_run(d, GEN_MS(100));
+    gen_dialog_close(d);
+}
+
+static void rst_data_after_close(gen_capture *cap)
+{
+    play_data_after_close(cap, 49177, 1);
+}
+
+static void rst_data_after_close_burst(gen_capture *cap)
+{
+    play_data_after_close(cap, 49178, 3);
+}
+
+/* The server answers and closes; the client ACKs and keeps its side open past the
+ * server's FIN-WAIT-2 timeout (Linux: 60 s). Its late FIN finds no connection. */
+static void rst_no_connection_fin_wait_2(gen_capture *cap)
+{
+    gen_dialog_config c = base_config(49179, TD_POLICY_FIXED, TD_POLICY_FIXED);
+    gen_dialog *d = open_and_answer(cap, &c, &typical);
+    gen_dialog_app_close(d, SERVER);
+    gen_dialog_run(d, GEN_MS(60000));
+    gen_dialog_fin_wait_2_timeout(d, SERVER);
+    gen_dialog_run(d, GEN_MS(10000));
+    gen_dialog_shutdown(d, CLIENT);
+    gen_dialog_run(d, GEN_MS(100));
+    gen_dialog_close(d);
+}
+
+/* After the response the server's host vanishes. The client's next request is
+ * retransmitted with exponential backoff from a 200 ms RTO; after three retransmissions
+ * it gives up with RST|ACK. */
+static void rst_retransmission_timeout(gen_capture *cap)
+{
+    gen_dialog_config c = base_config(49180, TD_POLICY_FIXED, TD_POLICY_FIXED);
+    gen_dialog *d = open_and_answer(cap, &c, &typical);
+    gen_dialog_run(d, GEN_MS(300));
+    gen_dialog_silence(d, SERVER);
+    gen_dialog_endpoint(d, CLIENT)->retries_max = 3;
+    gen_dialog_write(d, CLIENT, REQUEST);
+    int64_t rto = GEN_MS(200);
+    for (int i = 0; i <= 3; i++, rto *= 2) {
+        gen_dialog_run(d, rto);
+        gen_dialog_retransmit_timeout(d, CLIENT);
+    }
+    gen_dialog_run(d, GEN_MS(100));
+    gen_dialog_close(d);
+}
+
+/* After the response the server's host vanishes. The idle client probes with keep-alives
+ * (TCP_KEEPIDLE 10 s, TCP_KEEPINTVL 5 s, TCP_KEEPCNT 3) and resets when none is answered. */
+static void rst_keepalive_timeout(gen_capture *cap)
+{
+    gen_dialog_config c = base_config(49181, TD_POLICY_FIXED, TD_POLICY_FIXED);
+    gen_dialog *d = open_and_answer(cap, &c, &typical);
+    gen_dialog_run(d, GEN_MS(300));
+    gen_dialog_silence(d, SERVER);
+    gen_dialog_endpoint(d, CLIENT)->keepalive_probes = 3;
+    gen_dialog_run(d, GEN_MS(10000));
+    for (int i = 0; i <= 3; i++) {
+        gen_dialog_keepalive_timeout(d, CLIENT);
+        gen_dialog_run(d, GEN_MS(5000));
+    }
+    gen_dialog_close(d);
+}
+
 const gen_scenario gen_scenarios[] = {
     {"q152474", "the report: client closes first, spurious delayed ACK, server resets", q152474},
     {"server_closes_first", "the same with the roles swapped", server_closes_first},
@@ -408,6 +532,14 @@ const gen_scenario gen_scenarios[] = {
     {"icmp_quote", "an ICMP error quoting the ACK of the FIN", icmp_quote},
     {"port_reuse", "a clean close, then the pattern on the same ports", port_reuse},
     {"abortive_rst", "a RST in mid-response, no FIN exchanged", abortive_rst},
+    {"rst_refused", "a SYN to a port where nothing listens", rst_refused},
+    {"rst_abort_linger0", "the client closes with SO_LINGER 0", rst_abort_linger0},
+    {"rst_abort_unread", "the server closes with a request unread", rst_abort_unread},
+    {"rst_data_after_close", "a request after the server's close", rst_data_after_close},
+    {"rst_data_after_close_burst", "three segments after the close, three RSTs", rst_data_after_close_burst},
+    {"rst_no_connection_fin_wait_2", "a FIN after the peer's FIN-WAIT-2 ran out", rst_no_connection_fin_wait_2},
+    {"rst_retransmission_timeout", "a request retransmitted to a vanished host, then RST", rst_retransmission_timeout},
+    {"rst_keepalive_timeout", "keep-alive probes to a vanished host, then RST", rst_keepalive_timeout},
     {NULL, NULL, NULL},
 };
 
