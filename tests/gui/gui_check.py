@@ -228,7 +228,7 @@ class GuiSession:
 
     def frame_line(self, frame, pred=lambda line: True):
         for line in self.lines():
-            if line[:2] == ["frame", str(frame)] and len(line) >= 6 and pred(line):
+            if line[:2] == ["frame", str(frame)] and len(line) >= 7 and pred(line):
                 return line
         return None
 
@@ -247,14 +247,19 @@ class GuiSession:
                           % (state[1], a.plugin_dir, self.log_tail()))
         # The Lua tap is drawn once the GUI has read the whole capture.
         self.wait("the GUI to read the capture", lambda: ["draw"] in self.lines(), 90)
-        for frame, verdict in ((a.spurious_frame, "spurious_ack"), (a.rst_frame, "provoked_rst")):
+        for frame, verdict, cause in ((a.spurious_frame, "spurious_ack", "-"),
+                                      (a.rst_frame, "provoked_rst", "1")):
             line = self.frame_line(frame)
             if not line or line[2] != verdict:
                 raise Failure("the GUI read the capture but frame %d lacks teardown.%s: %s"
                               % (frame, verdict, line or "no teardown tree on it"))
+            # The RST's cause, as the GUI's own dissection holds it: 1, a spurious ACK.
+            if line[6] != cause:
+                raise Failure("frame %d: teardown.rst_cause is %s in the GUI, expected %s"
+                              % (frame, line[6], cause))
         main = self.wait("the main window", lambda: self.window(os.path.basename(self.capture)), 60)
-        print("GUI: plugin loaded; teardown.spurious_ack on frame %d, teardown.provoked_rst on "
-              "frame %d" % (a.spurious_frame, a.rst_frame))
+        print("GUI: plugin loaded; teardown.spurious_ack on frame %d, teardown.provoked_rst "
+              "with rst_cause 1 on frame %d" % (a.spurious_frame, a.rst_frame))
 
         self.xdotool("windowfocus", "--sync", main)
         self.xdotool("mousemove", "300", "200")
