@@ -338,6 +338,29 @@ static void keepalive_answered(void **state)
     expect_causes(&s, NULL, 0);
 }
 
+/* The server's FIN is retransmitted before the client's ACK reaches it (FIN, FIN, ACK,
+ * ACK): the second ACK answers the copy, so the RST that meets it is not provoked by a
+ * spurious ACK; the server, closed by the first, holds no connection for it. */
+static void fin_copy_crosses_acks(void **state)
+{
+    (void)state;
+    sim s;
+    open_and_answer(&s);
+    td_sender_shutdown(&s.ep[CLIENT]);
+    deliver_all(&s);
+    td_sender_close(&s.ep[SERVER]);
+    emit_all(&s, SERVER);
+    td_sender_retransmit_timeout(&s.ep[SERVER]);
+    emit_all(&s, SERVER);
+    assert_int_equal(s.seg[s.n - 1].tcp.flags, TD_FIN | TD_ACK);
+    assert_int_equal(s.seg[s.n - 2].tcp.flags, TD_FIN | TD_ACK);
+    assert_int_equal(s.ep[SERVER].fins_sent, 2);
+    deliver_all(&s);
+    last_rst(&s, SERVER);
+    static const td_rst_cause want[] = {TD_RST_CAUSE_NO_CONNECTION};
+    expect_causes(&s, want, 1);
+}
+
 /* The report's own RST: the closed server answers the client's spurious delayed ACK. */
 static void spurious_ack(void **state)
 {
@@ -370,6 +393,7 @@ int main(void)
         cmocka_unit_test(keepalive_timeout),
         cmocka_unit_test(keepalive_answered),
         cmocka_unit_test(spurious_ack),
+        cmocka_unit_test(fin_copy_crosses_acks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -515,6 +515,59 @@ static void policy_rule(void **state)
     assert_int_equal(unchanged, TD_POLICY_FIXED);
 }
 
+/* Timers and closes only act where a stack would: no probe with data in flight, no
+ * retransmission with nothing in flight, no RST from LAST-ACK, nothing written after close. */
+static void close_actions_only_where_a_stack_acts(void **state)
+{
+    (void)state;
+    td_sender e;
+    td_tcp out;
+
+    td_sender_init(&e, TD_POLICY_FIXED, 100, MSS, WINDOW);
+    td_sender_establish(&e, 101, 501, WINDOW);
+    td_sender_retransmit_timeout(&e);
+    assert_false(td_sender_output(&e, &out));
+
+    td_sender_write(&e, 10);
+    assert_true(td_sender_output(&e, &out));
+    td_sender_keepalive_timeout(&e);
+    assert_false(td_sender_output(&e, &out));
+    assert_int_equal(e.probes_out, 0);
+
+    const td_tcp fin = {.seq = 501, .ack = 111, .window = WINDOW, .flags = TD_FIN | TD_ACK};
+    td_sender_receive(&e, &fin);
+    assert_true(td_sender_output(&e, &out)); /* the ACK of the FIN */
+    td_sender_close(&e);
+    assert_true(td_sender_output(&e, &out));
+    assert_int_equal(out.flags, TD_FIN | TD_ACK);
+    assert_int_equal(e.state, TD_STATE_LAST_ACK);
+    td_sender_write(&e, 10);
+    assert_int_equal(e.app_unsent, 0);
+    td_sender_abort(&e);
+    assert_false(td_sender_output(&e, &out));
+    assert_int_equal(e.state, TD_STATE_CLOSED);
+}
+
+/* A refused connect ends the client's attempt; a RST for another SYN does not. */
+static void refusal_reaches_the_client(void **state)
+{
+    (void)state;
+    td_sender c;
+    td_tcp syn;
+
+    td_sender_init(&c, TD_POLICY_FIXED, 7000, MSS, WINDOW);
+    td_sender_connect(&c);
+    assert_true(td_sender_output(&c, &syn));
+    const td_tcp stray = {.ack = 1234, .flags = TD_RST | TD_ACK};
+    td_sender_receive(&c, &stray);
+    assert_int_equal(c.state, TD_STATE_SYN_SENT);
+    const td_tcp rst = {.ack = syn.seq + 1, .flags = TD_RST | TD_ACK};
+    td_sender_receive(&c, &rst);
+    assert_true(c.reset);
+    assert_int_equal(c.state, TD_STATE_CLOSED);
+    assert_false(td_sender_output(&c, &syn));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +580,8 @@ int main(void)
         cmocka_unit_test(nt351_simultaneous_close_extra_ack_is_harmless),
         cmocka_unit_test(every_variant_model_and_detector_agree),
         cmocka_unit_test(policy_rule),
+        cmocka_unit_test(close_actions_only_where_a_stack_acts),
+        cmocka_unit_test(refusal_reaches_the_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
