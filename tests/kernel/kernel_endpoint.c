@@ -19,6 +19,7 @@ typedef struct endpoint {
     td_sender model;
     int64_t   start_us, now_us, last_activity_us, delack_at_us, spurious_at_us;
     bool      app_done;
+    bool      silent;     /* segments are read and logged, the model hears none of them */
 } endpoint;
 
 static int64_t monotonic_us(void)
@@ -69,6 +70,10 @@ static void put_on_wire(endpoint *e, const td_tcp *t)
 static void settle(endpoint *e)
 {
     td_tcp out;
+    if (e->silent) {
+        e->delack_at_us = NO_TIMER;
+        return;
+    }
     for (;;) {
         /* The model's own reading of a pure ACK it is about to send: after its ACK of the
          * peer's FIN, with nothing new to answer, it is the spurious one. */
@@ -99,6 +104,12 @@ static void run_application(endpoint *e)
         return;
     td_sender_write(s, e->cfg->server ? e->cfg->response : e->cfg->request);
     settle(e);
+    if (e->cfg->fall_silent) {
+        e->silent = true;
+        e->app_done = true;
+        settle(e);
+        return;
+    }
     td_sender_shutdown(s);
     settle(e);
     e->app_done = true;
@@ -124,12 +135,16 @@ static void receive_packet(endpoint *e)
         if (e->res->spurious_acks)
             e->res->rst_after_ms = (e->now_us - e->spurious_at_us) / 1000.0;
     }
-    log_segment(e, "in", &in, "");
-    td_sender_receive(&e->model, &in);
+    log_segment(e, "in", &in, e->silent ? "  (unanswered)" : "");
+    if (!e->silent)
+        td_sender_receive(&e->model, &in);
 }
 
 static bool closed_and_quiet(const endpoint *e)
 {
+    if (e->silent)
+        return e->res->rst_in &&
+               e->now_us - e->last_activity_us >= (int64_t)e->cfg->linger_ms * 1000;
     td_tcp_state st = e->model.state;
     return (st == TD_STATE_TIME_WAIT || st == TD_STATE_CLOSED) && e->delack_at_us == NO_TIMER &&
            e->now_us - e->last_activity_us >= (int64_t)e->cfg->linger_ms * 1000;

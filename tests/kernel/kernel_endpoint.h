@@ -2,7 +2,8 @@
  * kernel go into the model, the model's segments go onto the wire, and its delayed-ACK
  * timer runs in real time. A small application script drives it: as a client it sends a
  * request and shuts down at once (the early half-close of Q152474); as a server it reads
- * the request, sends the response and shuts down. */
+ * the request, sends the response and shuts down; or, falling silent, it neither shuts
+ * down nor answers anything after its write. */
 #ifndef KERNEL_ENDPOINT_H
 #define KERNEL_ENDPOINT_H
 
@@ -22,6 +23,8 @@ typedef struct endpoint_config {
     int       delack_ms;
     int       linger_ms;    /* quiet time after the close, for a late RST to show */
     int       timeout_ms;
+    bool      fall_silent;  /* after its write the endpoint answers nothing more, as a
+                               host that vanished: the kernel's keep-alive gives up */
 } endpoint_config;
 
 typedef struct endpoint_result {

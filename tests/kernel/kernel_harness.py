@@ -34,43 +34,52 @@ def summary_of(child):
     return dict(field.split("=", 1) for field in line.split()[1:])
 
 
-def program_argv(program, sc):
+def program_argv(program, sc, ports=(SERVER_PORT, CLIENT_PORT)):
+    server_port, client_port = ports
     argv = [program, "--tun", TUN, "--role", sc.role, "--policy", sc.policy,
             "--request", str(sc.request), "--response", str(sc.response),
             "--delack-ms", str(sc.delack_ms), "--window", str(sc.window)]
+    if sc.falls_silent:
+        argv.append("--fall-silent")
     if sc.role == "client":
-        return argv + ["--local", "%s:%d" % (USERSPACE_IP, CLIENT_PORT),
-                       "--peer", "%s:%d" % (KERNEL_IP, SERVER_PORT)]
-    return argv + ["--local", "%s:%d" % (USERSPACE_IP, SERVER_PORT), "--peer", KERNEL_IP]
+        return argv + ["--local", "%s:%d" % (USERSPACE_IP, client_port),
+                       "--peer", "%s:%d" % (KERNEL_IP, server_port)]
+    return argv + ["--local", "%s:%d" % (USERSPACE_IP, server_port), "--peer", KERNEL_IP]
 
 
-def peer_argv(sc):
+def peer_argv(sc, ports=(SERVER_PORT, CLIENT_PORT)):
+    server_port = ports[0]
+    if sc.falls_silent:
+        return [sys.executable, PEER, "keepalive-server",
+                "--listen", "%s:%d" % (KERNEL_IP, server_port)]
     if sc.role == "client":
-        return [sys.executable, PEER, "server", "--listen", "%s:%d" % (KERNEL_IP, SERVER_PORT),
+        return [sys.executable, PEER, "server", "--listen", "%s:%d" % (KERNEL_IP, server_port),
                 "--response", str(sc.response)]
-    return [sys.executable, PEER, "client", "--connect", "%s:%d" % (USERSPACE_IP, SERVER_PORT),
+    return [sys.executable, PEER, "client", "--connect", "%s:%d" % (USERSPACE_IP, server_port),
             "--request", str(sc.request), "--last", str(sc.last)]
 
 
-def converse(lab, program, sc):
+def converse(lab, program, sc, ports=(SERVER_PORT, CLIENT_PORT)):
     """Runs both ends; the side that listens starts first. Returns (program, peer) once
-    both have ended."""
+    both have ended. ports: (server, client); a kernel client picks its own."""
     if sc.role == "client":
-        peer = lab.start(peer_argv(sc), "kernel peer")
+        peer = lab.start(peer_argv(sc, ports), "kernel peer")
         if peer.wait_for_line("ready", STEP_TIMEOUT_S) is None:
             raise LabError("the kernel-side server did not start:\n" + peer.output())
-        prog = lab.start(program_argv(program, sc), "teardown-kernel")
+        prog = lab.start(program_argv(program, sc, ports), "teardown-kernel")
     else:
-        prog = lab.start(program_argv(program, sc), "teardown-kernel")
+        prog = lab.start(program_argv(program, sc, ports), "teardown-kernel")
         if prog.wait_for_line("ready", STEP_TIMEOUT_S) is None:
             raise LabError("teardown-kernel did not get the TUN device ready:\n" + prog.output())
-        peer = lab.start(peer_argv(sc), "kernel peer")
+        peer = lab.start(peer_argv(sc, ports), "kernel peer")
     prog.wait(STEP_TIMEOUT_S)
     peer.wait(STEP_TIMEOUT_S)
     return prog, peer
 
 
 def expected_received(sc):
+    if sc.falls_silent:
+        return 0
     return sc.response if sc.role == "client" else sc.request + sc.last
 
 
@@ -85,6 +94,8 @@ def judge(sc, teardown, prog, peer):
     summary = summary_of(prog)
     if summary is None:
         return wrong + ["teardown-kernel printed no summary"]
+    if sc.falls_silent:
+        return wrong + _judge_keepalive(teardown, summary)
     if teardown.problems:
         return wrong + teardown.problems
     if teardown.x[0] != USERSPACE_IP:
@@ -107,6 +118,28 @@ def judge(sc, teardown, prog, peer):
                          teardown.spurious_acks[0].describe())
         if teardown.y_rsts or summary["kernel_rst"] != "0":
             wrong.append("the kernel sent a RST to the fixed stack")
+    return wrong
+
+
+def _judge_keepalive(teardown, summary):
+    """Linux's keep-alive probe is a pure ACK one below its next sequence number; after
+    TCP_KEEPCNT of them go unanswered it sends RST|ACK (tcp_keepalive_timer)."""
+    wrong = []
+    kernel = [s for s in teardown.segments if s.src == KERNEL_IP]
+    rsts = [s for s in kernel if s.has(pcap_teardown.RST)]
+    if len(rsts) != 1 or kernel[-1] is not rsts[0]:
+        return ["the kernel did not end with one RST: " +
+                "; ".join(s.describe() for s in kernel[-5:])]
+    rst = rsts[0]
+    probes = [s for s in kernel if s.is_pure_ack() and (s.seq + 1) % pcap_teardown.MOD == rst.seq]
+    if len(probes) < 3:
+        wrong.append("the kernel sent %d keep-alive probes before its RST, not 3" % len(probes))
+    if not rst.has(pcap_teardown.ACK):
+        wrong.append("the keep-alive RST carries no ACK flag")
+    if any(s.has(pcap_teardown.FIN) for s in teardown.segments):
+        wrong.append("a FIN was sent: nobody was to close")
+    if summary["kernel_rst"] != "1":
+        wrong.append("the silent endpoint did not see the kernel's RST")
     return wrong
 
 
@@ -135,6 +168,12 @@ def _judge_reset(sc, teardown, summary):
     return wrong
 
 
+def pass_text(sc):
+    if sc.falls_silent:
+        return "the kernel's keep-alive gave up with a RST"
+    return "the kernel reset the spurious ACK" if sc.expect_rst else "no spurious ACK, no RST"
+
+
 def run(program, sc, keep=None):
     """Runs one scenario and prints what happened; True when the kernel behaved as expected.
     keep: where to copy the capture of a good run."""
@@ -156,8 +195,7 @@ def run(program, sc, keep=None):
         if wrong:
             print("FAIL: %s: %s" % (sc.name, "; ".join(wrong)))
             return False
-        print("PASS: %s: %s" % (sc.name, "the kernel reset the spurious ACK" if sc.expect_rst
-                                else "no spurious ACK, no RST"))
+        print("PASS: %s: %s" % (sc.name, pass_text(sc)))
         if keep:
             shutil.copyfile(capture, keep)
             os.chmod(keep, 0o644)

@@ -4,16 +4,22 @@ inside the harness's network namespace, so that Linux's own TCP answers the mode
 server: accepts one connection, reads the request to EOF, answers and closes.
 client: connects, sends its request, reads the response to EOF, sends a last message
         and closes.
+keepalive-server: accepts one connection with short keep-alive settings, reads the
+        request and waits for more; a peer that falls silent is given up with a RST, and
+        the read fails with ETIMEDOUT, the outcome this role expects.
 
 Each reads to EOF before close(): Linux resets instead of sending a FIN when unread data
 is left. The last write is corked so the FIN rides on the last data segment; the model's
 delayed-ACK timer is then still pending when the FIN arrives, the condition of Q152474.
 """
 import argparse
+import errno
 import socket
 import sys
 
 TIMEOUT_S = 10
+# Idle 1 s, then 3 probes 1 s apart: Linux resets about 4 s after the last segment.
+KEEPALIVE = ((socket.TCP_KEEPIDLE, 1), (socket.TCP_KEEPINTVL, 1), (socket.TCP_KEEPCNT, 3))
 
 
 def payload(size, word):
@@ -57,6 +63,34 @@ def serve(args):
           % (received, peer[0], peer[1], args.response), flush=True)
 
 
+def serve_keepalive(args):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(endpoint(args.listen))
+    listener.listen(1)
+    listener.settimeout(TIMEOUT_S)
+    print("ready", flush=True)
+    conn, peer = listener.accept()
+    listener.close()
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in KEEPALIVE:
+        conn.setsockopt(socket.IPPROTO_TCP, option, value)
+    conn.settimeout(TIMEOUT_S)
+    received = 0
+    try:
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                raise OSError("the client closed; it was to fall silent")
+            received += len(chunk)
+    except OSError as e:
+        if e.errno != errno.ETIMEDOUT:
+            raise
+        outcome = e.strerror
+    print("peer: server read %d request bytes from %s:%d, then its keep-alive probes went "
+          "unanswered: %s" % (received, peer[0], peer[1], outcome), flush=True)
+
+
 def connect(args):
     conn = socket.create_connection(endpoint(args.connect), timeout=TIMEOUT_S)
     if args.request:
@@ -73,6 +107,8 @@ def main():
     server = sub.add_parser("server")
     server.add_argument("--listen", required=True, help="ADDR:PORT")
     server.add_argument("--response", type=int, required=True)
+    keepalive = sub.add_parser("keepalive-server")
+    keepalive.add_argument("--listen", required=True, help="ADDR:PORT")
     client = sub.add_parser("client")
     client.add_argument("--connect", required=True, help="ADDR:PORT")
     client.add_argument("--request", type=int, required=True)
@@ -80,7 +116,7 @@ def main():
                         help="bytes sent after reading the response")
     args = parser.parse_args()
     try:
-        (serve if args.role == "server" else connect)(args)
+        {"server": serve, "keepalive-server": serve_keepalive, "client": connect}[args.role](args)
     except OSError as e:
         print("peer: %s failed: %s" % (args.role, e), file=sys.stderr, flush=True)
         return 1

@@ -3,6 +3,10 @@
 The kernel end of the TUN has KERNEL_IP; the userspace endpoint on the device answers for
 USERSPACE_IP. IPv6 is off in the namespace so that no router solicitation or MLD report
 joins the conversation on the wire. Everything is removed on exit, also on SIGTERM.
+
+Without the TUN device (tun=False) both ends are the kernel's, on the loopback, which is
+made a wire of 1500 bytes that sends every segment on its own (no segmentation offload),
+so that the capture shows the segments a network would carry.
 """
 import os
 import shutil
@@ -103,7 +107,8 @@ class Child:
 
 
 class Lab:
-    def __init__(self):
+    def __init__(self, tun=True):
+        self.tun = tun
         self.ns = "tdk-%d-%s" % (os.getpid(), uuid.uuid4().hex[:8])
         self.ip = None
         self.children = []
@@ -125,6 +130,10 @@ class Lab:
             self._created = True
             self._disable_ipv6()
             self._ip("-n", self.ns, "link", "set", "lo", "up", what="cannot bring up lo")
+            if not self.tun:
+                self._ip("-n", self.ns, "link", "set", "lo", "mtu", "1500", "gso_max_segs", "1",
+                         what="cannot make the loopback a 1500-byte wire")
+                return self
             self._ip("-n", self.ns, "tuntap", "add", "dev", TUN, "mode", "tun",
                      what="cannot create a TUN device in the namespace")
             self._ip("-n", self.ns, "addr", "add", KERNEL_IP, "peer", USERSPACE_IP, "dev", TUN,
@@ -140,6 +149,15 @@ class Lab:
             knob = "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % scope
             subprocess.run([self.ip, "netns", "exec", self.ns, "sh", "-c",
                             "[ ! -e %s ] || echo 1 > %s" % (knob, knob)], check=False)
+
+    def sysctl(self, name, value):
+        """Sets a sysctl of the namespace (net.* ones are per namespace)."""
+        knob = "/proc/sys/" + name.replace(".", "/")
+        proc = subprocess.run([self.ip, "netns", "exec", self.ns, "sh", "-c",
+                               "echo %d > %s" % (value, knob)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if proc.returncode != 0:
+            raise LabError("cannot set %s in the namespace: %s" % (name, proc.stdout.strip()))
 
     def __exit__(self, *exc):
         for child in reversed(self.children):
@@ -160,12 +178,14 @@ class Lab:
         return child
 
     def start_capture(self, path):
-        """dumpcap on the TUN device, writing pcap; returns once it is capturing."""
+        """dumpcap on the TUN device (or the loopback), writing pcap; returns once it is
+        capturing."""
         dumpcap = find_program("dumpcap", "wireshark-common (installed with tshark)")
-        child = self.start([dumpcap, "-i", TUN, "-P", "-w", path, "-q"], "dumpcap")
+        device = TUN if self.tun else "lo"
+        child = self.start([dumpcap, "-i", device, "-P", "-w", path, "-q"], "dumpcap")
         if child.wait_for_line("File:", 10) is None:
             child.stop()
-            raise LabError("dumpcap could not capture on the TUN device:\n" + child.output())
+            raise LabError("dumpcap could not capture on %s:\n%s" % (device, child.output()))
         return child
 
     def stop_capture(self, child):

@@ -9,6 +9,8 @@ MOD = 1 << 32
 
 # Link types of a TUN capture: raw IP (DLT_RAW under its several numbers), IPv4.
 RAW_IP_LINKTYPES = {12, 14, 101, 228}
+# A loopback capture: Ethernet headers of zeros.
+ETHERNET = 1
 
 
 class Segment:
@@ -36,7 +38,8 @@ class Segment:
 
 
 def read_segments(path):
-    """The IPv4 TCP segments of a classic pcap file of raw IP packets, in capture order."""
+    """The IPv4 TCP segments of a classic pcap file of raw IP packets or Ethernet frames,
+    in capture order."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < 24:
@@ -50,14 +53,16 @@ def read_segments(path):
         raise ValueError("%s: not a classic pcap file" % path)
     fraction = 1e-9 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e-6
     linktype = struct.unpack(endian + "I", data[20:24])[0] & 0x0fffffff
-    if linktype not in RAW_IP_LINKTYPES:
-        raise ValueError("%s: link type %d is not raw IP" % (path, linktype))
+    if linktype not in RAW_IP_LINKTYPES | {ETHERNET}:
+        raise ValueError("%s: link type %d is neither raw IP nor Ethernet" % (path, linktype))
     segments, at, number = [], 24, 0
     while at + 16 <= len(data):
         sec, frac, caplen, _ = struct.unpack(endian + "IIII", data[at:at + 16])
         packet = data[at + 16:at + 16 + caplen]
         at += 16 + caplen
         number += 1
+        if linktype == ETHERNET:
+            packet = packet[14:] if packet[12:14] == b"\x08\x00" else b""
         segment = _tcp_in(packet, number, sec + frac * fraction)
         if segment:
             segments.append(segment)

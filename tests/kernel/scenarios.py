@@ -19,10 +19,13 @@ class Scenario:
     capture: Optional[str] = None  # recorded as captures/<capture> by --record
     min_gap_ms: Optional[float] = None  # bounds on spurious ACK - ACK of the FIN
     max_gap_ms: Optional[float] = None
+    # The userspace client falls silent after its request; the kernel server's keep-alive
+    # probes go unanswered until it resets.
+    falls_silent: bool = False
 
     @property
     def expect_rst(self):
-        return self.policy == "nt351"
+        return self.policy == "nt351" or self.falls_silent
 
 
 SCENARIOS = [
@@ -43,6 +46,9 @@ SCENARIOS = [
     Scenario("spurious_after_0ms", "the extra ACK right behind the ACK of the FIN (a 0 ms "
              "timer): the kernel, closed by the first, resets the second",
              role="client", policy="nt351", delack_ms=0, max_gap_ms=20),
+    Scenario("keepalive_timeout", "the client sends its request and falls silent; the "
+             "kernel server's keep-alive (idle 1 s, 3 probes 1 s apart) gives up with a RST",
+             role="client", policy="fixed", falls_silent=True),
 ]
 
 

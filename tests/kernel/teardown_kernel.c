@@ -26,6 +26,8 @@ static int usage(FILE *to)
         "  --iss N             initial sequence number (default 1000000)\n"
         "  --linger-ms N       quiet time after the close (default 500)\n"
         "  --timeout-ms N      give up after this long (default 10000)\n"
+        "  --fall-silent       after its write, answer nothing more (no FIN either);\n"
+        "                      the conversation ends with the kernel's RST\n"
         "A client connects to --peer ADDR:PORT; a server listens on --local and accepts\n"
         "the peer's SYN from any port. Prints each segment, then one 'summary' line.\n"
         "Exit status: 0 the conversation ran to its end, 2 usage, 3 setup failed,\n"
@@ -65,7 +67,7 @@ static void print_summary(const endpoint_config *cfg, const endpoint_result *r)
 
 int main(int argc, char **argv)
 {
-    enum { REQUEST = 256, RESPONSE, DELACK, WINDOW, MSS, ISS, LINGER, TIMEOUT, HELP };
+    enum { REQUEST = 256, RESPONSE, DELACK, WINDOW, MSS, ISS, LINGER, TIMEOUT, SILENT, HELP };
     static const struct option options[] = {
         {"tun", required_argument, NULL, 't'},      {"role", required_argument, NULL, 'r'},
         {"policy", required_argument, NULL, 'p'},   {"local", required_argument, NULL, 'l'},
@@ -74,7 +76,8 @@ int main(int argc, char **argv)
         {"delack-ms", required_argument, NULL, DELACK},
         {"window", required_argument, NULL, WINDOW}, {"mss", required_argument, NULL, MSS},
         {"iss", required_argument, NULL, ISS},     {"linger-ms", required_argument, NULL, LINGER},
-        {"timeout-ms", required_argument, NULL, TIMEOUT}, {"help", no_argument, NULL, HELP},
+        {"timeout-ms", required_argument, NULL, TIMEOUT},
+        {"fall-silent", no_argument, NULL, SILENT}, {"help", no_argument, NULL, HELP},
         {NULL, 0, NULL, 0},
     };
     endpoint_config cfg = {.request = 300, .response = 2000, .iss = 1000000, .mss = 1460,
@@ -100,6 +103,7 @@ int main(int argc, char **argv)
         case DELACK: ok = parse_u32(optarg, 60000, &v); cfg.delack_ms = (int)v; break;
         case LINGER: ok = parse_u32(optarg, 60000, &v); cfg.linger_ms = (int)v; break;
         case TIMEOUT: ok = parse_u32(optarg, 600000, &v); cfg.timeout_ms = (int)v; break;
+        case SILENT: cfg.fall_silent = true; break;
         case HELP: return usage(stdout);
         default: return usage(stderr);
         }
