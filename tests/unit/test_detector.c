@@ -312,13 +312,11 @@ typedef struct pattern {
     uint8_t rst_flags;        /* Y's answer; 0: none */
 } pattern;
 
-static const pattern KB = {
-    .handshake = true,
-    .request = 100,
-    .response_segs = 3,
-    .spurious = 1,
-    .rst_flags = TD_RST,
-};
+/* The report's pattern; KB_WITH() names only what a variation changes (a later
+ * designated initializer overrides the default before it, which is the point). */
+#define KB_WITH(...) {.handshake = true, .request = 100, .response_segs = 3, .spurious = 1, \
+                      .rst_flags = TD_RST, __VA_ARGS__}
+static const pattern KB = KB_WITH();
 
 typedef struct landmarks {
     size_t x_fin, y_acks_x_fin, first_response, y_fin, fin_ack, rst;
@@ -436,12 +434,8 @@ typedef struct found_case {
     id_mode ids;
 } found_case;
 
-/* A row names only what differs from the report's pattern: a later designated initializer
- * overrides the default one, which is the point here. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
-#define KB_WITH(...) {.handshake = true, .request = 100, .response_segs = 3, .spurious = 1, \
-                      .rst_flags = TD_RST, __VA_ARGS__}
 
 static const found_case found_cases[] = {
     {"the report's pattern", KB_WITH(), 0, IDS_COUNTING},
