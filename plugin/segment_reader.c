@@ -35,13 +35,17 @@ static segment_read_status last_tcp_layer(packet_info *pinfo)
     return status;
 }
 
-static uint32_t address_hash(const address *a)
+/* Where the IP header of the frame's last addresses starts, if pinfo's source address
+ * points into the frame's bytes (IP sets it from its own tvb, a subset of the frame's
+ * unless the datagram was reassembled or decrypted): the header is then found without
+ * a search. Unrelated pointers are compared as integers. */
+static size_t ip_header_hint(const address *src, const uint8_t *bytes, size_t captured)
 {
-    uint32_t h = 0x811c9dc5u;
-    const uint8_t *p = (const uint8_t *)a->data;
-    for (int i = 0; p && i < a->len; i++)
-        h = (h ^ p[i]) * 0x01000193u;
-    return h;
+    uintptr_t at = (uintptr_t)src->data, base = (uintptr_t)bytes;
+    size_t to_src = src->type == AT_IPv4 ? 12 : 8;
+    if (at < base + to_src || at - base >= captured)
+        return TD_WIRE_NO_HINT;
+    return (size_t)(at - base) - to_src;
 }
 
 /* A segment TCP reassembled from IP fragments is a data source of its own that starts
@@ -60,13 +64,14 @@ static tvbuff_t *reassembled_segment(packet_info *pinfo, tvbuff_t *frame_tvb,
 }
 
 /* TCP's own stream number for the segment: cached by address and port pair, asked of
- * Wireshark's conversation table on a miss and on every SYN (where TCP may have started
- * a new stream on a reused pair). */
-static bool stream_of(packet_info *pinfo, const td_wire_endpoints *ep, uint8_t flags,
-                      uint32_t *stream)
+ * Wireshark's conversation table only where TCP may have changed it. TCP starts a new
+ * stream on a pair only on a SYN without ACK (a reused port with a new initial sequence
+ * number); a SYN-ACK finds the stream its SYN started. So the table is asked on a SYN, on
+ * a pair not cached yet, and on a pair whose last frame the reader could not read (it may
+ * have been such a SYN). */
+static bool stream_of(packet_info *pinfo, uint64_t pair, uint8_t flags, uint32_t *stream)
 {
-    uint64_t pair = td_wire_pair_hash(ep);
-    if (!(flags & TD_SYN) && stream_cache_find(pair, stream))
+    if ((flags & (TD_SYN | TD_ACK)) != TD_SYN && stream_cache_find(pair, stream))
         return true;
     conversation_t *conv = find_conversation_pinfo(pinfo, 0);
     struct tcp_analysis *tcpd = conv ? conversation_get_proto_data(conv, proto_tcp) : NULL;
@@ -75,6 +80,14 @@ static bool stream_of(packet_info *pinfo, const td_wire_endpoints *ep, uint8_t f
     *stream = tcpd->stream;
     stream_cache_put(pair, *stream);
     return true;
+}
+
+/* The frame is TCP's but not readable here: whatever TCP did with the pair's stream, the
+ * next segment asks again. */
+static segment_read_status unreadable(uint64_t pair)
+{
+    stream_cache_forget(pair);
+    return SEGMENT_UNREADABLE;
 }
 
 segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool trust_ip_id,
@@ -93,16 +106,22 @@ segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool t
         .src_addr = src->data, .dst_addr = dst->data, .addr_len = (size_t)src->len,
         .src_port = (uint16_t)pinfo->srcport, .dst_port = (uint16_t)pinfo->destport,
     };
+    /* The pair hash is the sum of the endpoints' hashes; the source's also tells the two
+     * endpoints apart where their ports are equal. */
+    uint64_t src_hash = td_wire_endpoint_hash(ep.src_addr, ep.addr_len, ep.src_port);
+    uint64_t pair = src_hash + td_wire_endpoint_hash(ep.dst_addr, ep.addr_len, ep.dst_port);
+
     tvbuff_t *tvb = frame_tvb;
     size_t tcp_off;
     uint32_t segment_len;
     int32_t ip_id;
     guint captured = tvb_captured_length(tvb);
     const uint8_t *bytes = tvb_get_ptr(tvb, 0, (gint)captured);
-    if (!td_wire_find_tcp(bytes, captured, &ep, &tcp_off, &segment_len, &ip_id)) {
+    size_t hint = ip_header_hint(src, bytes, captured);
+    if (!td_wire_find_tcp(bytes, captured, &ep, hint, &tcp_off, &segment_len, &ip_id)) {
         tvb = reassembled_segment(pinfo, frame_tvb, &ep);
         if (!tvb)
-            return SEGMENT_UNREADABLE;
+            return unreadable(pair);
         captured = tvb_captured_length(tvb);
         bytes = tvb_get_ptr(tvb, 0, (gint)captured);
         tcp_off = 0;
@@ -116,8 +135,8 @@ segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool t
     if (!td_wire_parse_tcp(header, captured - tcp_off, &seg->tcp, &header_len,
                            &seg->options_digest) ||
         segment_len < header_len)
-        return SEGMENT_UNREADABLE;
-    if (!stream_of(pinfo, &ep, seg->tcp.flags, &out->stream))
+        return unreadable(pair);
+    if (!stream_of(pinfo, pair, seg->tcp.flags, &out->stream))
         return SEGMENT_UNREADABLE;
 
     seg->tcp.len = segment_len - header_len;
@@ -127,6 +146,6 @@ segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool t
     seg->endpoint = 0;
     out->src_port = ep.src_port;
     out->dst_port = ep.dst_port;
-    out->src_addr_hash = address_hash(src);
+    out->src_addr_hash = (uint32_t)(src_hash ^ src_hash >> 32);
     return SEGMENT_READ_OK;
 }

@@ -18,14 +18,16 @@ typedef struct teardown_segment {
     uint32_t   stream;
     uint16_t   src_port;
     uint16_t   dst_port;
-    uint32_t   src_addr_hash;
+    uint32_t   src_addr_hash; /* a key of the source endpoint, for telling apart two
+                                 endpoints whose ports are equal */
 } teardown_segment;
 
 typedef enum segment_read_status {
     SEGMENT_READ_OK,
     SEGMENT_NOT_TCP,      /* no TCP segment in this frame */
     SEGMENT_QUOTED,       /* a TCP header inside an ICMP error: not a segment of the stream */
-    SEGMENT_UNREADABLE,   /* header truncated, or not where the addresses say */
+    SEGMENT_UNREADABLE,   /* fewer than 16 bytes of the header captured, or not where the
+                             addresses say */
 } segment_read_status;
 
 /* Looks up the protocol ids it needs; call from the handoff. */

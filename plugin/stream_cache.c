@@ -4,8 +4,11 @@
 
 typedef struct slot {
     uint64_t pair;    /* 0: empty */
-    uint32_t stream;
+    uint32_t stream;  /* FORGOTTEN: the pair is known, its stream is not */
 } slot;
+
+/* Slots are never emptied (open addressing would lose the pairs probed past them). */
+#define FORGOTTEN UINT32_MAX
 
 static slot *slots;
 static uint64_t mask;   /* slot count - 1; the count is a power of two */
@@ -37,7 +40,7 @@ bool stream_cache_find(uint64_t pair, uint32_t *stream)
     if (!slots)
         return false;
     const slot *s = probe(slots, mask, nonzero(pair));
-    if (!s->pair)
+    if (!s->pair || s->stream == FORGOTTEN)
         return false;
     *stream = s->stream;
     return true;
@@ -56,6 +59,15 @@ static bool grow(void)
     slots = table;
     mask = count - 1;
     return true;
+}
+
+void stream_cache_forget(uint64_t pair)
+{
+    if (!slots)
+        return;
+    slot *s = probe(slots, mask, nonzero(pair));
+    if (s->pair)
+        s->stream = FORGOTTEN;
 }
 
 void stream_cache_put(uint64_t pair, uint32_t stream)

@@ -1,8 +1,8 @@
 /* Which tcp.stream a segment belongs to, by its addresses and ports, without asking
  * Wireshark's conversation table on every frame: that look-up alone costs more than the
  * rest of the plugin. TCP starts a new stream for an address and port pair only on a SYN,
- * so the caller asks Wireshark on every SYN and on a miss, and caches the answer here for
- * the pair's other segments. 16 bytes an entry, at most half the slots in use. */
+ * so the caller asks Wireshark on a SYN and on a miss, and caches the answer here for the
+ * pair's other segments. 16 bytes an entry, at most half the slots in use. */
 #ifndef TEARDOWN_STREAM_CACHE_H
 #define TEARDOWN_STREAM_CACHE_H
 
@@ -14,6 +14,9 @@ void stream_cache_reset(void);
 
 /* The stream last recorded for a pair (see td_wire_pair_hash). */
 bool stream_cache_find(uint64_t pair, uint32_t *stream);
+
+/* Makes the next look-up of the pair miss (the caller could not follow what TCP did). */
+void stream_cache_forget(uint64_t pair);
 
 /* Records the pair's current stream; silently keeps nothing if memory is refused, which
  * only makes later look-ups ask Wireshark again. */

@@ -15,7 +15,7 @@ static uint32_t be32(const uint8_t *p)
 bool td_wire_parse_tcp(const uint8_t *p, size_t avail, td_tcp *out, uint32_t *header_len,
                        uint32_t *options_digest)
 {
-    if (avail < 20)
+    if (avail < TD_WIRE_TCP_MIN_CAPTURED)
         return false;
     uint32_t hlen = (uint32_t)(p[12] >> 4) * 4;
     if (hlen < 20)
@@ -27,11 +27,12 @@ bool td_wire_parse_tcp(const uint8_t *p, size_t avail, td_tcp *out, uint32_t *he
     out->len = 0;
     *header_len = hlen;
 
-    /* FNV-1a over the options actually captured. */
+    /* FNV-1a over the option bytes; a cut starts from another basis, so that options the
+     * capture lost never digest like options it has. */
     uint32_t digest = 0;
-    size_t end = hlen < avail ? hlen : avail;
-    if (end > 20) {
-        digest = 0x811c9dc5u;
+    if (hlen > 20) {
+        digest = hlen <= avail ? 0x811c9dc5u : TD_WIRE_OPTIONS_CUT;
+        size_t end = hlen < avail ? hlen : avail;
         for (size_t i = 20; i < end; i++)
             digest = (digest ^ p[i]) * 0x01000193u;
     }
@@ -39,100 +40,9 @@ bool td_wire_parse_tcp(const uint8_t *p, size_t avail, td_tcp *out, uint32_t *he
     return true;
 }
 
-static bool ipv4_checksum_ok(const uint8_t *h, size_t hlen)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i < hlen; i += 2)
-        sum += be16(h + i);
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return sum == 0xffff;
-}
-
-static bool ipv4_before(const uint8_t *data, size_t len, size_t tcp_off, uint32_t *segment_len,
-                        int32_t *ip_id)
-{
-    for (size_t ihl = 5; ihl <= 15; ihl++) {
-        size_t hlen = ihl * 4;
-        if (hlen > tcp_off)
-            break;
-        const uint8_t *h = data + tcp_off - hlen;
-        if (h[0] != (0x40 | ihl) || h[9] != 6)
-            continue;
-        uint32_t total = be16(h + 2);
-        if (total != 0 && total < hlen)
-            continue;
-        /* Checksum offload leaves 0 in the field on the sending host's own captures. */
-        if (!ipv4_checksum_ok(h, hlen) && be16(h + 10) != 0)
-            continue;
-        *segment_len = total ? total - (uint32_t)hlen : (uint32_t)(len - tcp_off);
-        *ip_id = be16(h + 4);
-        return true;
-    }
-    return false;
-}
-
-/* Extension headers that may stand between an IPv6 header and TCP. */
-static bool ipv6_walk_to(const uint8_t *data, size_t ext_start, size_t tcp_off, uint8_t next)
-{
-    size_t at = ext_start;
-    while (at < tcp_off) {
-        size_t ext_len;
-        if (at + 2 > tcp_off)
-            return false;
-        switch (next) {
-        case 0:   /* hop-by-hop */
-        case 43:  /* routing */
-        case 60:  /* destination options */
-            ext_len = ((size_t)data[at + 1] + 1) * 8;
-            break;
-        case 44:  /* fragment */
-            ext_len = 8;
-            break;
-        case 51:  /* authentication header */
-            ext_len = ((size_t)data[at + 1] + 2) * 4;
-            break;
-        default:
-            return false;
-        }
-        next = data[at];
-        at += ext_len;
-    }
-    return at == tcp_off && next == 6;
-}
-
-static bool ipv6_before(const uint8_t *data, size_t len, size_t tcp_off, uint32_t *segment_len,
-                        int32_t *ip_id)
-{
-    /* Extension headers are multiples of 8 bytes (AH of 4); 256 bytes of them is plenty. */
-    for (size_t ext = 0; ext <= 256 && 40 + ext <= tcp_off; ext += 4) {
-        const uint8_t *h = data + tcp_off - 40 - ext;
-        if ((h[0] >> 4) != 6)
-            continue;
-        if (!ipv6_walk_to(data, tcp_off - ext, tcp_off, h[6]))
-            continue;
-        uint32_t payload = be16(h + 4);
-        if (payload != 0 && payload < ext)
-            continue;
-        *segment_len = payload ? payload - (uint32_t)ext : (uint32_t)(len - tcp_off);
-        *ip_id = -1;
-        return true;
-    }
-    return false;
-}
-
-bool td_wire_ip_before(const uint8_t *data, size_t len, size_t tcp_off, uint32_t *segment_len,
-                       int32_t *ip_id)
-{
-    if (tcp_off > len)
-        return false;
-    return ipv4_before(data, len, tcp_off, segment_len, ip_id) ||
-           ipv6_before(data, len, tcp_off, segment_len, ip_id);
-}
-
 static bool ports_at(const uint8_t *data, size_t len, size_t off, const td_wire_endpoints *ep)
 {
-    return off + 20 <= len && be16(data + off) == ep->src_port &&
+    return off + TD_WIRE_TCP_MIN_CAPTURED <= len && be16(data + off) == ep->src_port &&
            be16(data + off + 2) == ep->dst_port;
 }
 
@@ -182,7 +92,15 @@ static bool ipv6_at(const uint8_t *data, size_t len, size_t off, const td_wire_e
             next = data[at];
             at += ((size_t)data[at + 1] + 2) * 4;
             break;
-        default:  /* a fragment header (reassembled elsewhere), ESP, or not TCP at all */
+        case 44:  /* fragment */
+            /* An atomic fragment (offset 0, no more fragments; RFC 6946) is the whole
+             * datagram, and nothing reassembles it: the segment is right here. */
+            if (at + 4 > len || (be16(data + at + 2) & 0xfff9) != 0)
+                return false;
+            next = data[at];
+            at += 8;
+            break;
+        default:  /* a real fragment (reassembled elsewhere), ESP, or not TCP at all */
             return false;
         }
     }
@@ -209,13 +127,16 @@ static bool ip_header_at(const uint8_t *data, size_t len, size_t off, uint8_t ve
                         : ipv6_at(data, len, off, ep, tcp_off, segment_len, ip_id);
 }
 
-bool td_wire_find_tcp(const uint8_t *data, size_t len, const td_wire_endpoints *ep,
+bool td_wire_find_tcp(const uint8_t *data, size_t len, const td_wire_endpoints *ep, size_t hint,
                       size_t *tcp_off, uint32_t *segment_len, int32_t *ip_id)
 {
     size_t limit = len < TD_WIRE_SEARCH_LIMIT ? len : TD_WIRE_SEARCH_LIMIT;
     uint8_t version = ep->addr_len == 4 ? 4 : ep->addr_len == 16 ? 6 : 0;
     if (!version)
         return false;
+    if (hint < limit && limit - hint >= 20 &&
+        ip_header_at(data, len, hint, version, ep, tcp_off, segment_len, ip_id))
+        return true;
     /* Where Ethernet, 802.1Q, raw IP, Linux cooked and loopback captures put it. */
     static const size_t usual[] = {14, 18, 0, 16, 4, 20};
     for (size_t i = 0; i < sizeof usual / sizeof usual[0]; i++)
@@ -239,7 +160,7 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-static uint64_t endpoint_hash(const uint8_t *addr, size_t addr_len, uint16_t port)
+uint64_t td_wire_endpoint_hash(const uint8_t *addr, size_t addr_len, uint16_t port)
 {
     uint64_t h = port;
     for (size_t i = 0; i + 4 <= addr_len; i += 4) {
@@ -253,6 +174,6 @@ static uint64_t endpoint_hash(const uint8_t *addr, size_t addr_len, uint16_t por
 uint64_t td_wire_pair_hash(const td_wire_endpoints *ep)
 {
     /* A sum does not depend on the order: both directions hash alike. */
-    return endpoint_hash(ep->src_addr, ep->addr_len, ep->src_port) +
-           endpoint_hash(ep->dst_addr, ep->addr_len, ep->dst_port);
+    return td_wire_endpoint_hash(ep->src_addr, ep->addr_len, ep->src_port) +
+           td_wire_endpoint_hash(ep->dst_addr, ep->addr_len, ep->dst_port);
 }

@@ -1,5 +1,5 @@
-/* Reading a TCP segment from raw bytes: the TCP header itself, and the IPv4 or IPv6
- * header right before it, whose length field says how much of what follows is the
+/* Reading a TCP segment from raw bytes: the TCP header itself, found behind the IPv4 or
+ * IPv6 header of its endpoints, whose length field says how much of what follows is the
  * segment (link-layer padding is not). Bounds-checked; never reads outside the buffer. */
 #ifndef TD_TCP_WIRE_H
 #define TD_TCP_WIRE_H
@@ -10,20 +10,24 @@
 
 #include "tcp_segment.h"
 
-/* Parses the fixed TCP header at p (avail bytes captured). Fills seq, ack, window and
- * flags (not len), the header length and a digest of the captured option bytes.
- * False if fewer than 20 bytes are there or the data offset is below 5. */
+/* How much of a TCP header must be captured to read it: ports, sequence and
+ * acknowledgement numbers, data offset, flags and window are all in the first 16 bytes.
+ * A snap length can cut the header anywhere after them (a VLAN tag and snaplen 54 leave
+ * exactly 16). */
+#define TD_WIRE_TCP_MIN_CAPTURED 16
+
+/* The options digest of a header whose options were not all captured, before the option
+ * bytes that were are mixed in: every copy cut at the same place digests alike, and never
+ * like a header that has no options. */
+#define TD_WIRE_OPTIONS_CUT 0x9e3779b9u
+
+/* Parses the TCP header at p (avail bytes captured). Fills seq, ack, window and flags (not
+ * len), the header length (from the data offset) and a digest of the option bytes: 0 for
+ * none, an FNV-1a of them when all were captured, TD_WIRE_OPTIONS_CUT and what was captured
+ * of them when the snap length cut them. False if fewer than TD_WIRE_TCP_MIN_CAPTURED bytes
+ * are there or the data offset is below 5. */
 bool td_wire_parse_tcp(const uint8_t *p, size_t avail, td_tcp *out, uint32_t *header_len,
                        uint32_t *options_digest);
-
-/* Finds the IPv4 or IPv6 header that carries the TCP header at data[tcp_off]: an IPv4
- * header ending there with protocol 6 and a valid checksum, or an IPv6 header whose
- * extension-header chain ends there with next header 6. Sets the length of the TCP
- * segment (header and payload) that the IP header announces, and the IPv4 ID (-1 for
- * IPv6). An IP length of 0 (segmentation offload) is read as "up to the end of data".
- * False when no such header is there. */
-bool td_wire_ip_before(const uint8_t *data, size_t len, size_t tcp_off, uint32_t *segment_len,
-                       int32_t *ip_id);
 
 /* The two ends of a segment, as its IP and TCP headers name them. */
 typedef struct td_wire_endpoints {
@@ -34,20 +38,29 @@ typedef struct td_wire_endpoints {
     uint16_t       dst_port;
 } td_wire_endpoints;
 
-/* A 64-bit hash of the address and port pair, the same in both directions. */
+/* A 64-bit hash of one endpoint: an address (addr_len bytes, a multiple of 4) and port. */
+uint64_t td_wire_endpoint_hash(const uint8_t *addr, size_t addr_len, uint16_t port);
+
+/* A 64-bit hash of the address and port pair, the same in both directions: the sum of the
+ * two endpoints' hashes. */
 uint64_t td_wire_pair_hash(const td_wire_endpoints *ep);
 
 /* How far into a frame td_wire_find_tcp looks for the IP header: link layers and
  * tunnels put it well within this. */
 #define TD_WIRE_SEARCH_LIMIT 512
 
+/* No hint for td_wire_find_tcp. */
+#define TD_WIRE_NO_HINT ((size_t)-1)
+
 /* Finds, in a captured frame, the TCP header of the segment between these endpoints:
- * an unfragmented IPv4 header or an IPv6 header (extension
- * headers walked, no fragment header) from src_addr to dst_addr, carrying TCP, followed
- * by a TCP header with these ports. Sets the TCP header's offset, the segment length the
- * IP header announces (0 there reads as "up to the end of data") and the IPv4 ID (-1 for
- * IPv6). False if there is none within TD_WIRE_SEARCH_LIMIT bytes. */
-bool td_wire_find_tcp(const uint8_t *data, size_t len, const td_wire_endpoints *ep,
+ * an unfragmented IPv4 header or an IPv6 header (extension headers walked, an atomic
+ * fragment header included, RFC 6946) from src_addr to dst_addr, carrying TCP, followed
+ * by at least TD_WIRE_TCP_MIN_CAPTURED bytes of a TCP header with these ports. hint is
+ * where the caller believes the IP header starts (TD_WIRE_NO_HINT: nowhere in particular);
+ * it is only tried first, and checked like any other place. Sets the TCP header's offset,
+ * the segment length the IP header announces (0 there reads as "up to the end of data")
+ * and the IPv4 ID (-1 for IPv6). False if there is none within TD_WIRE_SEARCH_LIMIT bytes. */
+bool td_wire_find_tcp(const uint8_t *data, size_t len, const td_wire_endpoints *ep, size_t hint,
                       size_t *tcp_off, uint32_t *segment_len, int32_t *ip_id);
 
 #endif

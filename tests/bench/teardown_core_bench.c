@@ -28,6 +28,7 @@
 typedef struct endpoint_key {
     uint8_t ip[16];
     uint8_t port[2];
+    uint8_t ipv6;
 } endpoint_key;
 
 typedef struct stream {
@@ -73,6 +74,7 @@ static bool locate_tcp(const uint8_t *p, size_t len, size_t *tcp_off, endpoint_k
         *tcp_off = l3 + 40;
         memcpy(src->ip, p + l3 + 8, 16);
         memcpy(dst->ip, p + l3 + 24, 16);
+        src->ipv6 = dst->ipv6 = 1;
     } else {
         return false;
     }
@@ -81,6 +83,20 @@ static bool locate_tcp(const uint8_t *p, size_t len, size_t *tcp_off, endpoint_k
     memcpy(src->port, p + *tcp_off, 2);
     memcpy(dst->port, p + *tcp_off + 2, 2);
     return true;
+}
+
+/* The segment between src and dst as the plugin finds it, with the IP header's length. */
+static bool find_segment(const uint8_t *p, size_t len, const endpoint_key *src,
+                         const endpoint_key *dst, size_t *tcp_off, uint32_t *segment_len,
+                         int32_t *ip_id)
+{
+    td_wire_endpoints ep = {
+        .src_addr = src->ip, .dst_addr = dst->ip,
+        .addr_len = src->ipv6 ? 16 : 4,
+        .src_port = (uint16_t)(src->port[0] << 8 | src->port[1]),
+        .dst_port = (uint16_t)(dst->port[0] << 8 | dst->port[1]),
+    };
+    return td_wire_find_tcp(p, len, &ep, TD_WIRE_NO_HINT, tcp_off, segment_len, ip_id);
 }
 
 /* Conversations are told apart by their endpoint pair, whichever way a segment goes;
@@ -108,9 +124,9 @@ static bool read_capture(const char *path, stream *s)
         uint32_t header_len, segment_len;
         memset(&seg, 0, sizeof seg);
         if (!locate_tcp(data, hdr->caplen, &tcp_off, &src, &dst) ||
+            !find_segment(data, hdr->caplen, &src, &dst, &tcp_off, &segment_len, &seg.ip_id) ||
             !td_wire_parse_tcp(data + tcp_off, hdr->caplen - tcp_off, &seg.tcp, &header_len,
                                &seg.options_digest) ||
-            !td_wire_ip_before(data, hdr->caplen, tcp_off, &segment_len, &seg.ip_id) ||
             segment_len < header_len) {
             s->skipped++;
             continue;

@@ -28,15 +28,38 @@ static uint16_t be16(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* The kernel fills in every checksum: a wrong one means these bytes are not its packet. */
+static bool ipv4_checksum_ok(const uint8_t *h, size_t hlen)
+{
+    uint32_t sum = 0;
+    for (size_t i = 0; i < hlen; i += 2)
+        sum += be16(h + i);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return sum == 0xffff;
+}
+
+/* The TCP segment's offset and length in an unfragmented IPv4 packet as a TUN device hands
+ * it over (no link-layer header, nothing after the datagram). */
+static bool ipv4_tcp(const uint8_t *packet, size_t len, size_t *tcp_off, uint32_t *segment_len)
+{
+    if (len < 20 || packet[0] >> 4 != 4 || packet[9] != 6)
+        return false;
+    size_t hlen = (size_t)(packet[0] & 0x0f) * 4;
+    size_t total = be16(packet + 2);
+    if (hlen < 20 || hlen > len || total < hlen || total > len ||
+        (be16(packet + 6) & 0x3fff) != 0 || !ipv4_checksum_ok(packet, hlen))
+        return false;
+    *tcp_off = hlen;
+    *segment_len = (uint32_t)(total - hlen);
+    return true;
+}
+
 bool ip_flow_receive(ip_flow *f, const uint8_t *packet, size_t len, td_tcp *out)
 {
-    if (len < 20 || packet[0] >> 4 != 4)
-        return false;
-    size_t tcp_off = (size_t)(packet[0] & 0x0f) * 4;
+    size_t tcp_off;
     uint32_t segment_len;
-    int32_t ip_id;
-    if (!td_wire_ip_before(packet, len, tcp_off, &segment_len, &ip_id) ||
-        segment_len > len - tcp_off)
+    if (!ipv4_tcp(packet, len, &tcp_off, &segment_len))
         return false;
     if (memcmp(packet + 12, f->peer_ip, 4) != 0 || memcmp(packet + 16, f->local_ip, 4) != 0)
         return false;
