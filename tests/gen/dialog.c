@@ -236,6 +236,12 @@ void gen_dialog_silence(gen_dialog *d, uint8_t dir)
     d->silent[dir] = true;
 }
 
+void gen_dialog_restart(gen_dialog *d, uint8_t dir)
+{
+    td_sender_init(&d->ep[dir], d->cfg.policy[dir], d->cfg.iss[dir], d->cfg.mss, d->cfg.window);
+    d->delack_at[dir] = NO_TIMER;
+}
+
 void gen_dialog_send(gen_dialog *d, uint8_t dir, const td_tcp *tcp)
 {
     put_on_wire(d, dir, tcp);

@@ -61,6 +61,10 @@ void gen_dialog_fin_wait_2_timeout(gen_dialog *d, uint8_t dir);
  * sends nothing, and what is in flight to it is lost. */
 void gen_dialog_silence(gen_dialog *d, uint8_t dir);
 
+/* Endpoint dir's host restarts: its stack has forgotten the connection, and answers what
+ * arrives as RFC 9293 3.10.7.1 says a stack without it does. */
+void gen_dialog_restart(gen_dialog *d, uint8_t dir);
+
 /* Lets time pass: segments travel, arrive, timers fire. */
 void gen_dialog_run(gen_dialog *d, int64_t duration_us);
 

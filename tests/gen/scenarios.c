@@ -471,6 +471,19 @@ static void rst_no_connection_fin_wait_2(gen_capture *cap)
     gen_dialog_close(d);
 }
 
+/* After the response the server's host restarts; the client's next request finds no
+ * connection: RST without ACK, seq = the request's ack. */
+static void rst_no_connection_restart(gen_capture *cap)
+{
+    gen_dialog_config c = base_config(49182, TD_POLICY_FIXED, TD_POLICY_FIXED);
+    gen_dialog *d = open_and_answer(cap, &c, &typical);
+    gen_dialog_run(d, GEN_MS(300));
+    gen_dialog_restart(d, SERVER);
+    gen_dialog_write(d, CLIENT, REQUEST);
+    gen_dialog_run(d, GEN_MS(100));
+    gen_dialog_close(d);
+}
+
 /* After the response the server's host vanishes. The client's next request is
  * retransmitted with exponential backoff from a 200 ms RTO; after three retransmissions
  * it gives up with RST|ACK. */
@@ -538,6 +551,7 @@ const gen_scenario gen_scenarios[] = {
     {"rst_data_after_close", "a request after the server's close", rst_data_after_close},
     {"rst_data_after_close_burst", "three segments after the close, three RSTs", rst_data_after_close_burst},
     {"rst_no_connection_fin_wait_2", "a FIN after the peer's FIN-WAIT-2 ran out", rst_no_connection_fin_wait_2},
+    {"rst_no_connection_restart", "a request to a server that restarted", rst_no_connection_restart},
     {"rst_retransmission_timeout", "a request retransmitted to a vanished host, then RST", rst_retransmission_timeout},
     {"rst_keepalive_timeout", "keep-alive probes to a vanished host, then RST", rst_keepalive_timeout},
     {NULL, NULL, NULL},

@@ -270,6 +270,24 @@ static void data_after_fin_wait_2_ran_out(void **state)
     expect_causes(&s, want, 1);
 }
 
+/* The server's host restarts and forgets the connection: the client's next request is
+ * answered as by a stack that never had it. */
+static void restarted_host(void **state)
+{
+    (void)state;
+    sim s;
+    open_and_answer(&s);
+    td_sender_init(&s.ep[SERVER], TD_POLICY_FIXED, SERVER_ISS, MSS, WINDOW);
+    td_sender_write(&s.ep[CLIENT], REQUEST);
+    deliver_all(&s);
+    const td_tcp *rst = last_rst(&s, SERVER);
+    assert_int_equal(rst->flags, TD_RST);
+    assert_int_equal(rst->seq, s.seg[s.n - 2].tcp.ack);
+    assert_true(s.ep[CLIENT].reset);
+    static const td_rst_cause want[] = {TD_RST_CAUSE_NO_CONNECTION};
+    expect_causes(&s, want, 1);
+}
+
 static void retransmission_timeout(void **state)
 {
     (void)state;
@@ -389,6 +407,7 @@ int main(void)
         cmocka_unit_test(data_after_close_burst),
         cmocka_unit_test(fin_wait_2_ran_out),
         cmocka_unit_test(data_after_fin_wait_2_ran_out),
+        cmocka_unit_test(restarted_host),
         cmocka_unit_test(retransmission_timeout),
         cmocka_unit_test(keepalive_timeout),
         cmocka_unit_test(keepalive_answered),
