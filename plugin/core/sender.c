@@ -72,7 +72,7 @@ static void connection_gone(td_sender *s)
     s->resend_owed = s->probe_owed = false;
 }
 
-/* Only these states hold a connection that a RST of its own can end. */
+/* The states that hold a connection: its retransmission and keep-alive timers run only here. */
 static bool synchronized(td_tcp_state state)
 {
     switch (state) {
