@@ -1,42 +1,93 @@
-/* A second reading of the contract (docs/VERDICTS.md, "Definitions" and "Verdicts"), written
- * apart from the detector and kept deliberately plain: unbounded counters, exact
- * comparisons, 64-bit time. The fuzzer feeds both and calls any disagreement a bug. */
+/* A second reading of the contract, written apart from the detector: it shares no header,
+ * no type and no rule with plugin/core. The detector keeps a few counters and sees one
+ * segment at a time; the oracle is handed a conversation's whole trace and answers for
+ * each segment by looking back over what precedes it (scans, 64-bit counts and sequence
+ * positions, exact times). Where the contract leaves room it follows docs/DESIGN.md.
+ * check_core.c translates between the two and calls any disagreement a bug of one side or
+ * the other. */
 #ifndef FUZZ_ORACLE_H
 #define FUZZ_ORACLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "detector.h"
+/* TCP flag bits as in the header: a fact of the wire, not of the detector. */
+enum {
+    ORACLE_FIN = 0x01,
+    ORACLE_SYN = 0x02,
+    ORACLE_RST = 0x04,
+    ORACLE_PSH = 0x08,
+    ORACLE_ACK = 0x10,
+};
 
-typedef struct oracle_side {
-    uint32_t   fin_frame;         /* first FIN; 0 for none */
-    uint32_t   fin_seq;
-    uint32_t   fin_ack_frame;     /* first ACK of the peer's FIN */
-    int64_t    fin_ack_time_ns;
-    uint64_t   unanswered_fins;   /* copies of its FIN the peer has not ACKed */
-    uint64_t   unanswered_other;  /* other segments after its FIN awaiting an ACK */
-    bool       has_last;
-    td_segment last;
-    bool       duplicates_learned;
-    td_fixed_sender   last_fixed;
-} oracle_side;
+/* One captured segment of the conversation, in capture order. */
+typedef struct oracle_seg {
+    uint32_t frame;
+    int64_t  time_ns;
+    unsigned endpoint;       /* 0 or 1 */
+    int64_t  ip_id;          /* IPv4 ID; -1 for none (IPv6) */
+    uint32_t options;        /* any digest of the option bytes */
+    uint32_t seq, ack, len;
+    uint16_t window;
+    uint8_t  flags;
+} oracle_seg;
 
-typedef struct oracle_conv {
-    oracle_side ep[2];
-    bool     has_closer;
-    uint8_t  closer;
-    bool     simultaneous;
-    uint32_t rst_frame;
-    uint32_t closer_last_frame;
-    uint32_t spurious_frame;      /* latest spurious ACK with nothing from Y after it */
-    uint64_t response_bytes;
-    bool     half_close_told;
-} oracle_conv;
+typedef enum oracle_fixed {
+    ORACLE_NOT_ASKED,
+    ORACLE_SENDS,
+    ORACLE_WITHHOLDS,
+} oracle_fixed;
 
-void oracle_init(oracle_conv *c);
+/* The contract's cause codes (teardown.rst_cause). */
+typedef enum oracle_cause {
+    ORACLE_CAUSE_NONE = 0,
+    ORACLE_CAUSE_SPURIOUS_ACK = 1,
+    ORACLE_CAUSE_DATA_AFTER_CLOSE = 2,
+    ORACLE_CAUSE_ABORT = 3,
+    ORACLE_CAUSE_NO_CONNECTION = 4,
+    ORACLE_CAUSE_REFUSED = 5,
+    ORACLE_CAUSE_RETRANSMISSION_TIMEOUT = 6,
+    ORACLE_CAUSE_UNEXPLAINED = 7,
+} oracle_cause;
 
-/* What the detector should answer for the next segment of the conversation. */
-void oracle_feed(oracle_conv *c, const td_segment *seg, td_outcome *expected);
+typedef enum oracle_state {
+    ORACLE_ESTABLISHED,
+    ORACLE_FIN_WAIT_1,
+    ORACLE_FIN_WAIT_2,
+    ORACLE_CLOSING,
+    ORACLE_TIME_WAIT,
+    ORACLE_CLOSE_WAIT,
+    ORACLE_LAST_ACK,
+    ORACLE_CLOSED,
+} oracle_state;
+
+/* What the contract says of one segment. Frames are 0 for none. */
+typedef struct oracle_expect {
+    bool         duplicate;        /* a capture duplicate: nothing else is said of it */
+    bool         spurious_ack;
+    bool         harmless;         /* the spurious ACK follows a simultaneous close */
+    bool         fin_reack;
+    bool         provoked_rst;
+    bool         rst_after_close;
+    oracle_fixed fixed;
+    oracle_cause cause;
+    uint32_t     related_frame;    /* provoked RST: the spurious ACK; RST after close: X's latest */
+    uint32_t     rst_answers;
+    uint32_t     provoked_by_frame;
+    uint32_t     half_close_frame; /* on Y's segment that reveals X's early half-close */
+    uint64_t     response_bytes;
+    uint64_t     lost_bytes;
+    /* What is known as of this segment, itself included. */
+    bool         in_teardown;
+    oracle_state sender_state, receiver_state;
+    uint32_t     fin_ack_frame;    /* the sender's first ACK of the peer's FIN */
+    int64_t      time_since_fin_ack_ns;
+    uint32_t     peer_fin_frame;
+} oracle_expect;
+
+/* Judges a whole conversation: n segments in capture order in, n answers out. False only
+ * when memory runs out. */
+bool oracle_judge(const oracle_seg *trace, size_t n, oracle_expect *out);
 
 #endif
