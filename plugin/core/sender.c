@@ -388,6 +388,11 @@ static void emit_probe(td_sender *s, td_tcp *out)
     fill_ack_fields(s, out);
 }
 
+bool td_sender_ack_answers_nothing(const td_sender *s)
+{
+    return !td_policy_sends_pure_ack(TD_POLICY_FIXED, s->peer_fin_acked, s->unanswered > 0);
+}
+
 bool td_sender_output(td_sender *s, td_tcp *out)
 {
     if (s->rst_owed) {

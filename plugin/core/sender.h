@@ -105,6 +105,11 @@ void td_sender_receive(td_sender *s, const td_tcp *in);
 /* The delayed-ACK timer fires. */
 void td_sender_delack_timeout(td_sender *s);
 
+/* Would a pure ACK sent now answer nothing: the peer's FIN has been ACKed and nothing
+ * that needs an ACK arrived since? This is what the fixed policy withholds, and what a
+ * capture shows as a spurious ACK. */
+bool td_sender_ack_answers_nothing(const td_sender *s);
+
 /* The next segment to put on the wire now; false when there is none. */
 bool td_sender_output(td_sender *s, td_tcp *out);
 

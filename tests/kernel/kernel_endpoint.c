@@ -75,9 +75,8 @@ static void settle(endpoint *e)
         return;
     }
     for (;;) {
-        /* The model's own reading of a pure ACK it is about to send: after its ACK of the
-         * peer's FIN, with nothing new to answer, it is the spurious one. */
-        bool answers_nothing = e->model.peer_fin_acked && e->model.unanswered == 0;
+        /* The model's own reading of a pure ACK it is about to send. */
+        bool answers_nothing = td_sender_ack_answers_nothing(&e->model);
         if (!td_sender_output(&e->model, &out))
             break;
         bool spurious = answers_nothing && td_tcp_is_pure_ack(&out);
