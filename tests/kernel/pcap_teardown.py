@@ -122,6 +122,10 @@ class Teardown:
         self._find_spurious_acks()
 
     def _find_spurious_acks(self):
+        # Deliberately a second, plain reading of "needs an ACK" (payload or a FIN copy;
+        # the harness's scenarios send no keep-alives), independent of the core's
+        # td_tcp_needs_ack: the kernel tests judge the core's model and the plugin, so
+        # they must not share its code.
         fin_ack_number = (self.y_fin.seq + self.y_fin.len + 1) % MOD
         awaiting = 0  # segments of Y from its FIN on that earn X one ACK
         for s in self.segments:
