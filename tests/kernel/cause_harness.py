@@ -140,8 +140,8 @@ def check_reasons(sc, rsts, trace, endpoints, mapping):
             reasons.append(None)
             continue
         event = queue.pop(0)
-        reasons.append(event.reason)
-        problem = reset_reasons.disagreement(mapping, event.reason, cause)
+        reasons.append("%s (socket state %s)" % (event.reason, event.state))
+        problem = reset_reasons.disagreement(mapping, event.reason or "(none)", cause)
         if problem:
             wrong.append("frame %d: %s" % (rst.number, problem))
     for sender, left in pending.items():
