@@ -26,16 +26,32 @@ from tshark_runner import Tshark  # noqa: E402  (runs tshark as nobody when root
 REPO = os.path.dirname(os.path.dirname(HERE))
 
 # mode -> (what it measures, arguments without the plugin, arguments with it, output)
-# output: "null" discards standard output, "count" counts its lines.
+# output: "null" discards standard output, "count" counts its lines, "match" too and
+# expects some (--smoke fails if either variant prints none).
 #
 # A protocol tree is what costs most. tshark builds one when something needs it: a filter,
 # -V or -T fields, a tap registered with TL_REQUIRES_PROTO_TREE (io,stat is one), or a
 # postdissector that asks for fields (set_postdissector_wanted_hfids). Unless it is printed
 # the tree is invisible: items of fields nobody asked for are faked, not filled in.
 MODES = {
+    # The default one-line summaries (no custom columns): the only mode with no tree at
+    # all, unless the plugin asks for fields, which would force one.
+    "summary": ("summary lines > /dev/null: no tree at all, unless the plugin forces one",
+                [], [], "null"),
     # No output per frame. io,stat's tap requires a tree, so this is the invisible tree.
     "stat": ("-q -z io,stat,0: no output per frame; an invisible tree (io,stat asks for one)",
              ["-q", "-z", "io,stat,0"], ["-q", "-z", "io,stat,0"], "null"),
+    # The same in two passes, as the GUI reads a file: the plugin's second pass renders
+    # from what the first stored.
+    "stat2": ("-2 -q -z io,stat,0: two passes, an invisible tree in each",
+              ["-2", "-q", "-z", "io,stat,0"], ["-2", "-q", "-z", "io,stat,0"], "null"),
+    # What a user looking for the report's pattern types. 'teardown.spurious_ack' exists
+    # only with the plugin; the baseline filter also builds a tree for every frame and
+    # primes one field of the layer the plugin reads, and matches nothing, as the plugin's
+    # matches few frames of any capture.
+    "spurious": ("-Y teardown.spurious_ack: a display filter, tree built, few frames printed",
+                 ["-Y", "tcp.stream == 4294967295"], ["-Y", "teardown.spurious_ack"],
+                 "count"),
     # 'teardown' exists only with the plugin. The baseline needs a filter that also makes
     # tshark build a tree for every frame, since that tree is most of what any filter
     # costs; tcp.stream does, and primes a single field of the layer the plugin reads, so
@@ -46,15 +62,15 @@ MODES = {
     # understates what the plugin costs; "frames printed" below says by how much.
     "filter": ("-Y <filter> -T fields -e frame.number: a display filter, tree built",
                ["-Y", "tcp.stream", "-T", "fields", "-e", "frame.number"],
-               ["-Y", "teardown", "-T", "fields", "-e", "frame.number"], "count"),
+               ["-Y", "teardown", "-T", "fields", "-e", "frame.number"], "match"),
     # Every field of every frame, printed: the GUI's packet details, for the whole file.
     "verbose": ("-V > /dev/null: the full tree of every frame, printed",
                 ["-V"], ["-V"], "null"),
-    # The default one-line summaries (no custom columns): the only mode with no tree at
-    # all, unless the plugin asks for fields, which would force one.
-    "summary": ("summary lines > /dev/null: no tree at all, unless the plugin forces one",
-                [], [], "null"),
 }
+
+# Timed runs measure these unless told otherwise; callgrind runs the first two.
+DEFAULT_MODES = ("summary", "stat", "spurious", "stat2", "verbose")
+DEFAULT_CALLGRIND_MODES = ("summary", "stat")
 
 VARIANTS = ("without", "with")
 
@@ -62,11 +78,13 @@ VARIANTS = ("without", "with")
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--capture", required=True,
-                   help="the capture to read (teardown-bench-gen writes one)")
+                   help="the capture to read: teardown-bench-gen writes one, but any capture"
+                        " will do, and real traffic mixes its frames otherwise")
     p.add_argument("--runs", type=int, default=5, help="timed runs of each variant (default 5)")
     p.add_argument("--modes",
-                   help="comma-separated, from: %s (default: all; with --callgrind, stat)"
-                        % ", ".join(MODES))
+                   help="comma-separated, from: %s (default: %s; with --callgrind, %s)"
+                        % (", ".join(MODES), ",".join(DEFAULT_MODES),
+                           ",".join(DEFAULT_CALLGRIND_MODES)))
     p.add_argument("--plugin-dir", default=os.environ.get(
                        "TEARDOWN_PLUGIN_DIR", os.path.join(REPO, "build", "plugins")),
                    help="folder laid out as Wireshark's plugin folder (default: build/plugins"
@@ -82,7 +100,8 @@ def parse_args():
                         " editcap -r big.pcap short.pcap 1-50000)")
     args = p.parse_args()
     if args.modes is None:
-        args.modes = "stat" if args.callgrind else ",".join(MODES)
+        args.modes = ",".join(DEFAULT_CALLGRIND_MODES if args.callgrind
+                              else MODES if args.smoke else DEFAULT_MODES)
     args.modes = [m for m in args.modes.split(",") if m]
     unknown = [m for m in args.modes if m not in MODES]
     if unknown or not args.modes:
@@ -121,11 +140,12 @@ def run_measured(runner, capture, extra, output):
     """Runs tshark once; returns (wall s, cpu s, max RSS MiB, lines printed or None)."""
     cmd = runner.command(["-n", "-r", capture] + extra)
     with tempfile.TemporaryFile() as err:
-        stdout = subprocess.PIPE if output == "count" else subprocess.DEVNULL
+        counted = output in ("count", "match")
+        stdout = subprocess.PIPE if counted else subprocess.DEVNULL
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=stdout, stderr=err, stdin=subprocess.DEVNULL)
         lines = None
-        if output == "count":
+        if counted:
             lines = 0
             for chunk in iter(lambda: proc.stdout.read(1 << 16), b""):
                 lines += chunk.count(b"\n")
@@ -151,6 +171,20 @@ def count_frames(runner, capture):
         if len(cells) > 3 and "<>" in cells[1]:
             return int(cells[2])
     sys.exit("run-bench: io,stat printed no frame count for %s" % capture)
+
+
+def count_streams(runner, capture):
+    """TCP conversations in the capture, as tshark numbers them (tcp.stream): what the
+    plugin keeps state for. A frame with TCP inside an ICMP error lists two."""
+    cmd = runner.command(["-n", "-r", capture, "-T", "fields", "-e", "tcp.stream"])
+    streams = set()
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          stdin=subprocess.DEVNULL, text=True) as proc:
+        for line in proc.stdout:
+            streams.update(v for v in line.strip().split(",") if v)
+    if proc.returncode != 0:
+        sys.exit("run-bench: tshark failed reading tcp.stream from %s" % capture)
+    return len(streams)
 
 
 def run_callgrind(runner, capture, extra, tag):
@@ -179,6 +213,7 @@ def report_callgrind(runners, capture, modes):
     frames = count_frames(runners["without"], capture)
     print("\ncallgrind: instructions executed; per frame = (whole - first 2) / (frames - 2),"
           " %d frames" % frames)
+    summary = []
     for mode in modes:
         _, base_args, plugin_args, _ = MODES[mode]
         extra = {"without": base_args, "with": plugin_args}
@@ -191,9 +226,14 @@ def report_callgrind(runners, capture, modes):
                                     "%s-%s-startup" % (mode, v))
             per_frame[v] = (total - startup) / max(frames - 2, 1)
             print("  %-8s %15d %15d %12.0f" % (v, total, startup, per_frame[v]), flush=True)
-        print("  ratio %.3f; the plugin adds %.0f instructions per frame"
-              % (per_frame["with"] / per_frame["without"],
-                 per_frame["with"] - per_frame["without"]))
+        ratio = per_frame["with"] / per_frame["without"]
+        added = per_frame["with"] - per_frame["without"]
+        print("  ratio %.3f; the plugin adds %.0f instructions per frame" % (ratio, added))
+        summary.append((mode, per_frame["without"], per_frame["with"], ratio, added))
+    print("\ninstructions per frame, per mode")
+    print("  %-9s %10s %10s %7s %8s" % ("mode", "without", "with", "ratio", "added"))
+    for mode, without, with_, ratio, added in summary:
+        print("  %-9s %10.0f %10.0f %7.3f %8.0f" % (mode, without, with_, ratio, added))
 
 
 def fmt_row(name, unit, a, b):
@@ -228,7 +268,7 @@ def main():
                 _, base_args, plugin_args, output = MODES[mode]
                 for variant, extra in (("without", base_args), ("with", plugin_args)):
                     lines = run_measured(runners[variant], capture, extra, output)[3]
-                    if output == "count" and not lines:
+                    if output == "match" and not lines:
                         sys.exit("run-bench: %s %s printed no frame" % (mode, variant))
                     print("%s %s: ok%s" % (mode, variant,
                                            "" if lines is None else ", %d frames" % lines))
@@ -252,8 +292,10 @@ def main():
                           % (mode, i + 1, v, w, c, r), file=sys.stderr, flush=True)
             results[mode] = (samples, lines)
 
+        conversations = count_streams(runners["without"], capture)
         print("\nmedians of %d runs; ratio = with / without; last column: each run with the "
               "plugin" % args.runs)
+        summary = []
         for mode in args.modes:
             samples, lines = results[mode]
             print("\n%s  [%s]" % (mode, MODES[mode][0]))
@@ -263,6 +305,19 @@ def main():
                               [s[k] for s in samples["with"]]))
             if lines["with"] is not None:
                 print("  frames printed: without %d, with %d" % (lines["without"], lines["with"]))
+            median = {v: [statistics.median(x[k] for x in samples[v]) for k in range(3)]
+                      for v in VARIANTS}
+            extra_bytes = (median["with"][2] - median["without"][2]) * 1024 * 1024
+            per_conv = extra_bytes / conversations if conversations else float("nan")
+            print("  extra peak memory: %.0f bytes per conversation (%d tcp.stream)"
+                  % (per_conv, conversations))
+            summary.append((mode, median["with"][1] / median["without"][1],
+                            median["with"][0] / median["without"][0], per_conv))
+        print("\nper mode: cpu and wall ratio (with / without), extra peak memory per "
+              "conversation")
+        print("  %-9s %7s %7s %12s" % ("mode", "cpu", "wall", "bytes/conv"))
+        for mode, cpu, wall, per_conv in summary:
+            print("  %-9s %7.3f %7.3f %12.0f" % (mode, cpu, wall, per_conv))
     finally:
         shutil.rmtree(scratch, True)
 

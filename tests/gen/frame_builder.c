@@ -2,7 +2,8 @@
 
 #include <string.h>
 
-enum { ETH_LEN = 14, VLAN_LEN = 4, IPV4_LEN = 20, IPV6_LEN = 40, TCP_LEN = 20, ICMP_LEN = 8 };
+enum { ETH_LEN = 14, VLAN_LEN = 4, IPV4_LEN = 20, IPV6_LEN = 40, FRAGMENT_LEN = 8, TCP_LEN = 20,
+       ICMP_LEN = 8 };
 
 static const uint8_t router_ip[4] = {192, 0, 2, 254};
 
@@ -68,22 +69,30 @@ static void put_ipv4(uint8_t *p, const uint8_t src[4], const uint8_t dst[4], uin
     put16(p + 10, fold(sum16(p, IPV4_LEN, 0)));
 }
 
-static void put_ipv6(uint8_t *p, const uint8_t src[16], const uint8_t dst[16],
+static void put_ipv6(uint8_t *p, const uint8_t src[16], const uint8_t dst[16], uint8_t next,
                      uint16_t payload_len)
 {
     memset(p, 0, IPV6_LEN);
     p[0] = 0x60;
     put16(p + 4, payload_len);
-    p[6] = 6;
+    p[6] = next;
     p[7] = 64;
     memcpy(p + 8, src, 16);
     memcpy(p + 24, dst, 16);
 }
 
+/* Offset 0, no more fragments: the whole datagram in one "fragment" (RFC 6946). */
+static void put_atomic_fragment(uint8_t *p, uint32_t identification)
+{
+    memset(p, 0, FRAGMENT_LEN);
+    p[0] = 6;
+    put32(p + 4, identification);
+}
+
 size_t gen_frame_tcp(const gen_addr *addr, uint8_t dir, uint16_t ip_id, const td_tcp *tcp,
                      uint8_t *out, size_t room)
 {
-    size_t ip_len = addr->ipv6 ? IPV6_LEN : IPV4_LEN;
+    size_t ip_len = addr->ipv6 ? IPV6_LEN + (addr->atomic_fragment ? FRAGMENT_LEN : 0) : IPV4_LEN;
     size_t head = ETH_LEN + (addr->vlan ? VLAN_LEN : 0) + ip_len;
     size_t seg_len = TCP_LEN + (size_t)tcp->len;
     if (tcp->len > room || head + seg_len > room)
@@ -106,7 +115,10 @@ size_t gen_frame_tcp(const gen_addr *addr, uint8_t dir, uint16_t ip_id, const td
     /* The pseudo-header: addresses, protocol and segment length. */
     uint32_t sum;
     if (addr->ipv6) {
-        put_ipv6(ip, src, dst, (uint16_t)seg_len);
+        size_t ext = ip_len - IPV6_LEN;
+        put_ipv6(ip, src, dst, ext ? 44 : 6, (uint16_t)(ext + seg_len));
+        if (ext)
+            put_atomic_fragment(ip + IPV6_LEN, 0x10000u * dir + ip_id);
         sum = sum16(src, 16, 0);
         sum = sum16(dst, 16, sum);
     } else {

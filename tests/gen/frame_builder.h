@@ -1,5 +1,5 @@
 /* Turns a TCP segment of a generated conversation into the bytes of an Ethernet frame:
- * optional 802.1Q tag, IPv4 or IPv6, TCP, with correct checksums, so that Wireshark
+ * optional 802.1Q tag, IPv4 or IPv6 (optionally with an atomic fragment header), TCP, with correct checksums, so that Wireshark
  * reads it as it would read a real capture. */
 #ifndef GEN_FRAME_BUILDER_H
 #define GEN_FRAME_BUILDER_H
@@ -13,6 +13,9 @@
 /* Where the two endpoints of one conversation are. */
 typedef struct gen_addr {
     bool     ipv6;
+    bool     atomic_fragment; /* IPv6: a fragment header with offset 0 and no more fragments
+                                 before TCP (RFC 6946), as some stacks send after an ICMPv6
+                                 Packet Too Big below 1280 */
     uint16_t vlan;         /* 802.1Q VLAN ID; 0 for an untagged frame */
     uint8_t  ip[2][16];    /* endpoint 0 and 1; IPv4 uses the first 4 bytes */
     uint16_t port[2];

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dialog.h"
+#include "scenarios_framing.h"
 
 enum { CLIENT = 0, SERVER = 1 };
 
@@ -532,6 +533,7 @@ const gen_scenario gen_scenarios[] = {
     {"seq_wrap", "the server's FIN at 0xffffffff, ACKed with ack 0", seq_wrap},
     {"ipv6", "the pattern over IPv6", ipv6},
     {"vlan", "the pattern in 802.1Q-tagged frames", vlan},
+    {"ipv6_atomic_fragment", "the pattern over IPv6 with atomic fragment headers", gen_scenario_ipv6_atomic_fragment},
     {"mid_stream", "the capture starts after the handshake", mid_stream},
     {"interleaved", "four conversations at once, three with the pattern", interleaved},
     {"simultaneous_close", "the FINs cross; the spurious ACK is absorbed", simultaneous_close},
