@@ -144,16 +144,25 @@ def scan_file(path, tail, config, result):
     args += ["-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "quote=n"]
     for name in fields:
         args += ["-e", name]
-    rc, out, err = run(args)
-    if rc != 0:
-        message = " ".join(line.strip() for line in err.splitlines() if line.strip())
-        result["errors"].append(message or "tshark exited with status %d" % rc)
     skip = tail["tail_frames"] if tail else 0
     if tail:
         result["tail_from"] = tail["prev"]
+    # A merged run prints every frame: read them as they come, errors go to a file.
+    with tempfile.TemporaryFile("w+", errors="replace") as err:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err,
+                                universal_newlines=True, errors="replace")
+        read_rows(proc.stdout, fields, skip, tail, config, result)
+        rc = proc.wait()
+        err.seek(0)
+        message = " ".join(line.strip() for line in err if line.strip())
+    if rc != 0:
+        result["errors"].append(message or "tshark exited with status %d" % rc)
+
+
+def read_rows(lines, fields, skip, tail, config, result):
     streams = {}
-    for line in out.splitlines():
-        values = line.split("\t")
+    for line in lines:
+        values = line.rstrip("\n").split("\t")
         row = dict(zip(fields, values + [""] * (len(fields) - len(values))))
         try:
             frame = int(row["frame.number"])
