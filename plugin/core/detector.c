@@ -12,6 +12,8 @@ enum {
     TD_EP_SENT_SYN        = 1u << 4,
     TD_EP_SENT_RST        = 1u << 5,
     TD_EP_HAS_NEXT        = 1u << 6, /* next_seq holds a sequence number */
+    TD_EP_COPIES_SEEN     = 1u << 7, /* the current segment was shown twice < 1 ms apart:
+                                        evidence once a different segment follows */
 };
 
 enum {
@@ -102,6 +104,9 @@ static bool is_capture_duplicate(td_endpoint *me, const td_segment *seg)
     if (!same) {
         if (me->instances == 3 && (me->flags & TD_EP_GROUP_CLOSE))
             me->flags |= TD_EP_TRIPLES_LEARNED;
+        if (me->flags & TD_EP_COPIES_SEEN)
+            me->flags |= TD_EP_COPIES_LEARNED;
+        me->flags &= (uint8_t)~TD_EP_COPIES_SEEN;
         me->flags |= TD_EP_HAS_LAST | TD_EP_GROUP_CLOSE;
         me->last_fingerprint = fingerprint;
         me->instances = 1;
@@ -120,8 +125,11 @@ static bool is_capture_duplicate(td_endpoint *me, const td_segment *seg)
                 me->flags |= TD_EP_COPIES_LEARNED;
             copy = true;
         } else if (close) {
+            /* The first close pair is evidence, not a verdict, and only for the segments
+             * after it: a burst of identical RSTs, one per segment that reached a closed
+             * socket, is not a capture that copies its packets. */
             copy = (me->flags & TD_EP_COPIES_LEARNED) != 0;
-            me->flags |= TD_EP_COPIES_LEARNED; /* the first close pair is evidence, not a verdict */
+            me->flags |= TD_EP_COPIES_SEEN;
         }
     }
     me->copy_position = copy ? (uint8_t)(me->copy_position + 1) : 0;

@@ -1227,6 +1227,35 @@ static void cause_data_after_close(void **state)
     assert_int_not_equal(s.res[r1].rst_cause, TD_RST_CAUSE_DATA_AFTER_CLOSE);
 }
 
+/* Linux answers each segment of a burst after close with a RST of its own: identical
+ * (the same ack in every segment), ID 0, less than 1 ms apart. They are three packets, not
+ * a capture's copies: the evidence of copying must come from an earlier segment. */
+static void burst_of_identical_rsts_after_close(void **state)
+{
+    (void)state;
+    trace t;
+    script s;
+
+    trace_init(&t, 1000, 5000);
+    data(&t, Y, 100);
+    data(&t, X, 2000);
+    fin(&t, X, 0);
+    ack(&t, Y);
+    size_t first = data(&t, Y, 300);
+    size_t second = data(&t, Y, 300);
+    size_t third = data(&t, Y, 300);
+    size_t r1 = rst(&t, X, TD_RST);
+    t.st[r1].tcp.seq = t.st[first].tcp.ack;
+    size_t r2 = resend(&t, r1);
+    size_t r3 = resend(&t, r1);
+    t.st[r2].gap_ns = t.st[r3].gap_ns = COPY_GAP_NS;
+    run_ids(&s, &t, 0, IDS_ZERO);
+    expect_cause(&s, r1, TD_RST_CAUSE_DATA_AFTER_CLOSE, first);
+    expect_cause(&s, r2, TD_RST_CAUSE_NO_CONNECTION, third);
+    expect_cause(&s, r3, TD_RST_CAUSE_NO_CONNECTION, third);
+    (void)second;
+}
+
 /* R sends the same unanswered segment three times, then gives up. */
 static void cause_retransmission_timeout(void **state)
 {
@@ -1420,6 +1449,7 @@ int main(void)
         cmocka_unit_test(every_packet_captured_twice),
         cmocka_unit_test(cause_refused),
         cmocka_unit_test(cause_data_after_close),
+        cmocka_unit_test(burst_of_identical_rsts_after_close),
         cmocka_unit_test(cause_retransmission_timeout),
         cmocka_unit_test(cause_no_connection),
         cmocka_unit_test(cause_unexplained),
