@@ -9,6 +9,7 @@
 
 #define COPY_WINDOW_NS INT64_C(1000000) /* "less than 1 ms" */
 #define GIVE_UP_REPEATS 3               /* "three or more times" */
+#define WINDOW_LIMIT 0x40000000u        /* 2^30, the largest window (RFC 7323) */
 
 typedef enum { TOOK_NOTHING, TOOK_FIN, TOOK_OTHER } took_kind;
 
@@ -39,6 +40,7 @@ typedef struct conv {
     uint32_t          fin_seq[2];
     long              fin_ack[2]; /* first ACK of the peer's FIN */
     long              first_rst;
+    long              out_of_window; /* first segment beyond any window; n for none */
     int               closer;     /* X; -1 before any FIN */
     bool              simultaneous;
 } conv;
@@ -77,13 +79,21 @@ static bool identical(const oracle_seg *a, const oracle_seg *b)
            a->flags == b->flags && a->ip_id == b->ip_id && a->options == b->options;
 }
 
-/* Has the capture shown one of this endpoint's segments twice, < 1 ms apart, before i?
- * Such a pair is evidence, whether or not its second half was called a copy. */
+/* Has the capture shown an earlier segment of this endpoint twice, < 1 ms apart, before
+ * i? Such a pair is evidence, whether or not its second half was called a copy; it is
+ * about an earlier segment once a different one has followed it (a burst of identical
+ * RSTs, one per segment that reached a closed socket, teaches nothing about itself). */
 static bool copies_learned(const conv *c, unsigned e, long i)
 {
-    for (long k = 0; k < i; k++)
-        if (c->s[k].endpoint == e && c->f[k].same_as_prev && c->f[k].close_to_prev && c->f[k].eligible)
+    bool pair = false;
+    for (long k = 0; k < i; k++) {
+        if (c->s[k].endpoint != e)
+            continue;
+        if (pair && !c->f[k].same_as_prev)
             return true;
+        if (c->f[k].same_as_prev && c->f[k].close_to_prev && c->f[k].eligible)
+            pair = true;
+    }
     return false;
 }
 
@@ -173,13 +183,19 @@ static void walk_sequence_space(conv *c)
             f->needs_ack = !(s->flags & ORACLE_RST) &&
                            (s->len || extra || (has && s->seq + 1 == next32));
             if (!has) {
+                if (s->len >= WINDOW_LIMIT && i < c->out_of_window)
+                    c->out_of_window = i;
                 f->unique = s->len;
                 next64 = (UINT64_C(1) << 40) + end32;
                 next32 = end32;
                 has = true;
                 continue;
             }
-            uint64_t lo = next64 + (uint64_t)(int64_t)(int32_t)(s->seq - next32);
+            int32_t offset = (int32_t)(s->seq - next32);
+            if ((s->len >= WINDOW_LIMIT || offset >= (int32_t)WINDOW_LIMIT || offset <= -(int32_t)WINDOW_LIMIT) &&
+                i < c->out_of_window)
+                c->out_of_window = i;
+            uint64_t lo = next64 + (uint64_t)(int64_t)offset;
             uint64_t data_hi = lo + s->len;
             if (after(s->seq, next32)) {
                 f->unique = s->len;
@@ -525,7 +541,7 @@ static void describe_view(const conv *c, long i, oracle_expect *x)
 
 bool oracle_judge(const oracle_seg *trace, size_t n, oracle_expect *out)
 {
-    conv c = {.s = trace, .n = (long)n};
+    conv c = {.s = trace, .n = (long)n, .out_of_window = (long)n};
     c.f = calloc(n ? n : 1, sizeof *c.f);
     if (!c.f)
         return false;
@@ -541,6 +557,7 @@ bool oracle_judge(const oracle_seg *trace, size_t n, oracle_expect *out)
         const oracle_seg *s = &trace[i];
         memset(x, 0, sizeof *x);
         describe_view(&c, i, x);
+        x->bytes_undefined = i >= c.out_of_window;
         if (c.f[i].dup) {
             long original = latest(&c, s->endpoint, i, false);
             x->duplicate = true;

@@ -78,6 +78,10 @@ typedef struct oracle_expect {
     uint32_t     half_close_frame; /* on Y's segment that reveals X's early half-close */
     uint64_t     response_bytes;
     uint64_t     lost_bytes;
+    /* Byte counts, and so the half-close mark, mean nothing from the first segment that
+     * lies 2^30 or more from its sender's next sequence number, or is that long: no window
+     * (RFC 7323) reaches that far, and near 2^31 "modulo 2^32" no longer orders anything. */
+    bool         bytes_undefined;
     /* What is known as of this segment, itself included. */
     bool         in_teardown;
     oracle_state sender_state, receiver_state;
