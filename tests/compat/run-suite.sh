@@ -5,16 +5,18 @@
 #
 #   tests/compat/run-suite.sh SERIES [-- CTEST_ARGS...]
 #
-# The root is made with debootstrap (minbase), then gets the packages of
-# .ci/debian-packages (the native list) and what the suite needs on top. It is kept in
+# The root is made with debootstrap (minbase), or copied from the package tests' root of
+# the same series, then gets the packages of .ci/build-packages and .ci/debian-packages
+# (the native lists) and what the suite needs on top. It is kept in
 # $TEARDOWN_COMPAT_ROOT_CACHE/SERIES (default: build/compat-root/SERIES in the source
 # tree) and reused by later runs; a marker written at the end of each stage tells a
 # finished root from one an interrupted run left behind, which is made again.
 #
 # Every run copies the working tree in (git's tracked and untracked, not ignored, files),
 # configures and builds it from scratch in the root, and runs
-# `ctest --output-on-failure -E '^compat\.'` there: the compat.compile.* tests fetch
-# other series' headers and are redundant inside a root of that series. CTEST_ARGS are
+# `ctest --output-on-failure -E '^(compat|package)\.'` there: the compat.compile.* tests
+# fetch other series' headers and are redundant inside a root of that series; the
+# package.* tests make roots of their own, from the host. CTEST_ARGS are
 # added to that command line (e.g. -- -R '^tshark\.'). The exit status is ctest's, or
 # non-zero when an earlier phase fails.
 #
@@ -105,13 +107,13 @@ while read -r pkg; do
         wireshark-qt) packages+=(wireshark) ;;
         *) packages+=("$pkg") ;;
     esac
-done < <(sed 's/#.*//; s/[[:space:]]\+/\n/g' "$top/.ci/debian-packages")
+done < <(sed 's/#.*//; s/[[:space:]]\+/\n/g' "$top/.ci/build-packages" "$top/.ci/debian-packages")
 packages+=(iproute2 perl)
 case "$mirror" in https:*) packages+=(ca-certificates) ;; esac
 # shellcheck disable=SC2206 # a list of words
 packages+=(${TEARDOWN_COMPAT_EXTRA_PACKAGES:-})
 mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
-[ ${#packages[@]} -gt 1 ] || die "no packages read from $top/.ci/debian-packages"
+[ ${#packages[@]} -gt 1 ] || die "no packages read from $top/.ci/build-packages and debian-packages"
 
 # --- Phases and their timings. ------------------------------------------------------
 timings=()
@@ -253,11 +255,20 @@ if [ ! -f "$bootstrapped" ]; then
     # A suite newer than this debootstrap knows is bootstrapped like sid.
     [ -e "/usr/share/debootstrap/scripts/$series" ] || script=sid
     phase_begin debootstrap
-    say "debootstrap $series from $mirror into $root (Release checked with $keyring)"
+    # The package tests (tests/package) keep the same debootstrap of this series in the
+    # same cache; a copy of it takes seconds instead of minutes.
+    minbase=$cache/$series-minbase
+    if [ -f "$minbase/.teardown-package-ready" ]; then
+        say "copying the $series root of the package tests, $minbase, into $root"
+        run cp -a "$minbase" "$root"
+        rm -f "$root/.teardown-package-ready"
+    else
+        say "debootstrap $series from $mirror into $root (Release checked with $keyring)"
+    fi
     # The host's keyring (Debian 12's debian-archive-keyring) holds the bookworm and
     # trixie archive keys, which sign trixie's and sid's Release files; when sid moves to
     # keys it lacks, set TEARDOWN_COMPAT_KEYRING to a newer debian-archive-keyring.gpg.
-    if ! run debootstrap --variant=minbase --keyring="$keyring" \
+    if [ ! -d "$root" ] && ! run debootstrap --variant=minbase --keyring="$keyring" \
             "$series" "$root" "$mirror" \
             "/usr/share/debootstrap/scripts/$script"; then
         [ -f "$root/debootstrap/debootstrap.log" ] && tail -n 30 "$root/debootstrap/debootstrap.log" >&2
@@ -341,7 +352,7 @@ phase_end
 
 phase_begin ctest
 status=0
-run in_root ctest --test-dir /teardown/build --output-on-failure -E '^compat\.' \
+run in_root ctest --test-dir /teardown/build --output-on-failure -E '^(compat|package)\.' \
     ${ctest_extra[@]+"${ctest_extra[@]}"} || status=$?
 phase_end
 if [ "$status" -ne 0 ]; then
