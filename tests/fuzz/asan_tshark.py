@@ -20,7 +20,7 @@ SANITIZER_TEXT = ("ERROR: AddressSanitizer", "runtime error:", "AddressSanitizer
 
 def build_plugin(source, build_dir, cc="gcc", cmake="cmake"):
     """Configures and builds the plugin with sanitizers; returns its plugins folder."""
-    subprocess.run([cmake, "-S", source, "-B", build_dir, "-DTEARDOWN_BUILD_TESTS=OFF",
+    subprocess.run([cmake, "-S", source, "-B", build_dir, "-DBUILD_TESTING=OFF",
                     "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DCMAKE_C_COMPILER=" + cc,
                     "-DCMAKE_C_FLAGS=" + SANITIZE], check=True, stdout=subprocess.DEVNULL)
     subprocess.run([cmake, "--build", build_dir, "--target", "teardown", "-j2"], check=True,
