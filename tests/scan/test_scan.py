@@ -21,6 +21,11 @@ CAPTURES = os.environ.get("TEARDOWN_CAPTURES", os.path.join(TOP, "captures"))
 ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
+def bundled():
+    return sorted(n for n in os.listdir(CAPTURES) if os.path.isfile(os.path.join(CAPTURES, n))
+                  and not n.startswith("."))
+
+
 class Scan:
     """A private copy of the tool and the plugin, and runs of the tool over it."""
 
@@ -30,7 +35,7 @@ class Scan:
         self.tool = os.path.join(self.root, "tools", "teardown-scan")
         shutil.copytree(os.path.join(TOP, "tools"), os.path.dirname(self.tool))
         self.captures = self.folder("captures")
-        for name in os.listdir(CAPTURES):
+        for name in bundled():
             self.place(os.path.join(CAPTURES, name), os.path.join(self.captures, name))
         self.readable(os.path.dirname(self.tool))
 
@@ -110,7 +115,7 @@ class CapturesTest(unittest.TestCase):
                 self.assertEqual(row["error"], "", row)
 
     def test_files_that_are_no_capture_are_named(self):
-        others = sorted(os.path.join(self.scan.captures, n) for n in os.listdir(CAPTURES)
+        others = sorted(os.path.join(self.scan.captures, n) for n in bundled()
                         if not n.endswith((".pcap", ".pcapng")))
         failed = sorted(row["file"] for row in self.rows if row["error"])
         self.assertEqual(failed, others)
@@ -118,7 +123,7 @@ class CapturesTest(unittest.TestCase):
         for path in others:
             self.assertIn(path, self.err)
         self.assertIn("files scanned: %d (%d could not be read)"
-                      % (len(os.listdir(CAPTURES)), len(others)), self.out)
+                      % (len(bundled()), len(others)), self.out)
 
     def test_summary_counts_findings_by_kind(self):
         kinds = {}
