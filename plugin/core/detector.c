@@ -209,8 +209,11 @@ static void note_fin(td_conv *conv, uint8_t me_index, const td_segment *seg)
     const td_endpoint *peer = &conv->ep[!me_index];
     const td_tcp *t = &seg->tcp;
     uint32_t fin_seq = td_tcp_fin_seq(t);
+    bool earns_ack = td_tcp_needs_ack(t, me->next_seq); /* not with RST set */
 
     if (me->fin_frame) {
+        if (!earns_ack)
+            return;
         if (fin_seq == me->fin_seq)
             saturating_inc8(&me->unanswered_fins);
         else
@@ -219,7 +222,7 @@ static void note_fin(td_conv *conv, uint8_t me_index, const td_segment *seg)
     }
     me->fin_frame = seg->frame;
     me->fin_seq = fin_seq;
-    me->unanswered_fins = 1;
+    me->unanswered_fins = earns_ack;
     if (!(conv->flags & TD_CONV_HAS_CLOSER)) {
         conv->closer = me_index;
         conv->flags |= TD_CONV_HAS_CLOSER;
