@@ -136,19 +136,29 @@ static bool is_capture_duplicate(td_endpoint *me, const td_segment *seg)
     return copy;
 }
 
-/* How much of [seq, end) lies in the endpoint's hole; the hole shrinks by it (to the
- * larger remainder when the segment falls in its middle). */
+/* How much of [seq, end) (end at or below next_seq) lies in the endpoint's hole; the hole
+ * shrinks by it, to the larger remainder when the segment falls in its middle. Positions
+ * are taken as distances below next_seq, which order them without a wrap as far as 2^31
+ * back; nothing farther is counted. */
 static uint32_t fill_hole(td_endpoint *me, uint32_t seq, uint32_t end)
 {
-    uint32_t from = td_seq_after(seq, me->hole_start) ? seq : me->hole_start;
-    uint32_t to = td_seq_after(me->hole_end, end) ? end : me->hole_end;
-    if (!td_seq_after(to, from))
+    const uint32_t reach = UINT32_C(1) << 31;
+    uint32_t hole_far = me->next_seq - me->hole_start, hole_near = me->next_seq - me->hole_end;
+    uint32_t seg_far = me->next_seq - seq, seg_near = me->next_seq - end;
+
+    if (hole_far > reach)
+        hole_far = reach;
+    if (seg_far > reach)
+        seg_far = reach;
+    uint32_t from = hole_far < seg_far ? hole_far : seg_far;
+    uint32_t to = hole_near > seg_near ? hole_near : seg_near;
+    if (from <= to)
         return 0;
-    if (from - me->hole_start >= me->hole_end - to)
-        me->hole_end = from;
+    if (hole_far - from >= to - hole_near)
+        me->hole_end = me->next_seq - from;
     else
-        me->hole_start = to;
-    return to - from;
+        me->hole_start = me->next_seq - to;
+    return from - to;
 }
 
 /* Payload bytes of this segment that the endpoint had not sent before: beyond next_seq,
@@ -368,9 +378,10 @@ static void judge(td_conv *conv, const td_segment *seg, td_outcome *out)
     const td_tcp *t = &seg->tcp;
     bool from_y = (conv->flags & TD_CONV_HAS_CLOSER) && conv->closer != me_index;
     bool needs_ack = td_tcp_needs_ack(t, me->next_seq);
+    bool keepalive = is_keepalive(me, t);
     /* Payload after the peer's FIN, sent before this endpoint's own FIN (or with it). */
-    bool late_payload = t->len && !is_keepalive(me, t) && peer->fin_frame && !me->fin_frame;
-    uint32_t unique = unique_payload(me, t);
+    bool late_payload = t->len && !keepalive && peer->fin_frame && !me->fin_frame;
+    uint32_t unique = keepalive ? 0 : unique_payload(me, t);
 
     if (t->flags & TD_RST) {
         if (from_y)
