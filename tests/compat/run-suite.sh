@@ -352,7 +352,7 @@ phase_end
 
 phase_begin ctest
 status=0
-run in_root ctest --test-dir /teardown/build --output-on-failure -E '^(compat|package)\.' \
+run in_root ctest --test-dir /teardown/build --output-on-failure -j2 -E '^(compat|package)\.' \
     ${ctest_extra[@]+"${ctest_extra[@]}"} || status=$?
 phase_end
 if [ "$status" -ne 0 ]; then
