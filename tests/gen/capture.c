@@ -22,6 +22,7 @@ struct gen_capture {
     uint64_t       added;
     int64_t        flushed_to;
     bool           late;     /* a frame came in earlier than what was already written */
+    uint32_t       snaplen;  /* bytes kept of each frame; 0 for all */
 };
 
 gen_capture *gen_capture_open(const char *path)
@@ -42,6 +43,11 @@ gen_capture *gen_capture_open(const char *path)
     cap->pending = g_array_new(FALSE, FALSE, sizeof(gen_frame));
     cap->flushed_to = INT64_MIN;
     return cap;
+}
+
+void gen_capture_set_snaplen(gen_capture *cap, uint32_t snaplen)
+{
+    cap->snaplen = snaplen;
 }
 
 void gen_capture_add(gen_capture *cap, int64_t time_us, const uint8_t *frame, size_t len)
@@ -70,7 +76,7 @@ void gen_capture_flush_before(gen_capture *cap, int64_t time_us)
             break;
         struct pcap_pkthdr hdr = {
             .ts = {.tv_sec = GEN_EPOCH_S + f->time_us / 1000000, .tv_usec = f->time_us % 1000000},
-            .caplen = f->len,
+            .caplen = cap->snaplen && cap->snaplen < f->len ? cap->snaplen : f->len,
             .len = f->len,
         };
         pcap_dump((u_char *)cap->out, &hdr, f->bytes);

@@ -14,6 +14,10 @@ typedef struct gen_capture gen_capture;
 /* An Ethernet pcap file at path; NULL with a message on standard error if it cannot. */
 gen_capture *gen_capture_open(const char *path);
 
+/* Keeps at most snaplen bytes of each frame written from now on, as a capture with a snap
+ * length does (the frame's length on the wire stays whole); 0 keeps every byte. */
+void gen_capture_set_snaplen(gen_capture *cap, uint32_t snaplen);
+
 /* A frame the capture saw at time_us (µs since the capture's epoch). Frames with the same
  * time keep the order they were added in. */
 void gen_capture_add(gen_capture *cap, int64_t time_us, const uint8_t *frame, size_t len);

@@ -534,6 +534,7 @@ const gen_scenario gen_scenarios[] = {
     {"ipv6", "the pattern over IPv6", ipv6},
     {"vlan", "the pattern in 802.1Q-tagged frames", vlan},
     {"ipv6_atomic_fragment", "the pattern over IPv6 with atomic fragment headers", gen_scenario_ipv6_atomic_fragment},
+    {"snaplen_16", "the pattern in 802.1Q frames cut to 54 bytes: 16 bytes of TCP header", gen_scenario_snaplen_16},
     {"mid_stream", "the capture starts after the handshake", mid_stream},
     {"interleaved", "four conversations at once, three with the pattern", interleaved},
     {"simultaneous_close", "the FINs cross; the spurious ACK is absorbed", simultaneous_close},

@@ -48,3 +48,18 @@ void gen_scenario_ipv6_atomic_fragment(gen_capture *cap)
     a.port[SERVER] = 8080;
     play_q152474(cap, &a);
 }
+
+void gen_scenario_snaplen_16(gen_capture *cap)
+{
+    gen_addr a;
+    memset(&a, 0, sizeof a);
+    static const uint8_t client_ip[4] = {10, 1, 0, 1}, server_ip[4] = {10, 2, 0, 2};
+    a.vlan = 100;
+    memcpy(a.ip[CLIENT], client_ip, 4);
+    memcpy(a.ip[SERVER], server_ip, 4);
+    a.port[CLIENT] = 49191;
+    a.port[SERVER] = 8080;
+    /* Ethernet 14, 802.1Q 4, IPv4 20 and 16 bytes of TCP. */
+    gen_capture_set_snaplen(cap, 14 + 4 + 20 + 16);
+    play_q152474(cap, &a);
+}
