@@ -303,6 +303,25 @@ static void capture_duplicate_id0(gen_capture *cap)
     play_exchange(cap, &c, &typical);
 }
 
+/* A capture that shows every packet of both ends twice (an `any` capture, a SPAN port),
+ * IPv4 ID 0, and the report's stacks. The server's FIN comes 199.6 ms after its one data
+ * segment, so the client's delayed ACK of that segment (200 ms) goes out 400 µs after its
+ * ACK of the FIN: a spurious ACK, captured twice like everything else, and not a third
+ * sight of the first ACK. */
+static void every_packet_twice(gen_capture *cap)
+{
+    gen_dialog_config c = base_config(49192, TD_POLICY_NT351, TD_POLICY_NT351);
+    c.ip_id_zero = true;
+    c.captured_twice[CLIENT] = c.captured_twice[SERVER] = true;
+    gen_dialog *d = gen_dialog_open(cap, &c);
+    client_requests_and_closes(d, &typical);
+    gen_dialog_write(d, SERVER, 1000);
+    gen_dialog_run(d, 199600);
+    gen_dialog_shutdown(d, SERVER);
+    gen_dialog_run(d, GEN_MS(500));
+    gen_dialog_close(d);
+}
+
 /* A router quotes the client's ACK of the FIN in an ICMP error: that TCP header is not
  * a segment of the conversation. */
 static void icmp_quote(gen_capture *cap)
@@ -545,6 +564,7 @@ const gen_scenario gen_scenarios[] = {
     {"close_wait_window_update", "a window update in CLOSE-WAIT", close_wait_window_update},
     {"capture_duplicate", "the ACK of the FIN captured twice, same IPv4 ID", capture_duplicate},
     {"capture_duplicate_id0", "IPv4 ID 0 and every client packet captured twice", capture_duplicate_id0},
+    {"every_packet_twice", "the pattern, every packet of both ends captured twice, ID 0", every_packet_twice},
     {"icmp_quote", "an ICMP error quoting the ACK of the FIN", icmp_quote},
     {"port_reuse", "a clean close, then the pattern on the same ports", port_reuse},
     {"abortive_rst", "a RST in mid-response, no FIN exchanged", abortive_rst},
