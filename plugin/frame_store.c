@@ -43,9 +43,12 @@ frame_entry *frame_store_add(uint32_t frame, uint32_t stream, uint8_t endpoint)
     if (!entries)
         entries = g_array_new(FALSE, FALSE, sizeof(frame_entry));
     guint at = entries->len;
-    if (at && g_array_index(entries, frame_entry, at - 1).frame > frame)
+    if (at && g_array_index(entries, frame_entry, at - 1).frame > frame) {
         at = lower_bound(frame + 1); /* not expected on a first pass; kept sorted regardless */
-    g_array_insert_val(entries, at, e);
+        g_array_insert_val(entries, at, e);
+    } else {
+        g_array_append_val(entries, e);
+    }
     return &g_array_index(entries, frame_entry, at);
 }
 
@@ -64,23 +67,26 @@ const frame_entry *frame_store_find(uint32_t frame, size_t *count)
     return &g_array_index(entries, frame_entry, at);
 }
 
+frame_detail *frame_store_attach_detail(frame_entry *entry)
+{
+    if (!entry->detail) {
+        frame_detail empty;
+        memset(&empty, 0, sizeof empty);
+        if (!details)
+            details = g_array_new(FALSE, FALSE, sizeof(frame_detail));
+        g_array_append_val(details, empty);
+        entry->detail = details->len;
+    }
+    return &g_array_index(details, frame_detail, entry->detail - 1);
+}
+
 frame_detail *frame_store_detail(uint32_t frame, uint32_t stream)
 {
     size_t count;
     frame_entry *e = (frame_entry *)frame_store_find(frame, &count);
-    for (; count; count--, e++) {
-        if (e->stream != stream)
-            continue;
-        if (!e->detail) {
-            frame_detail empty;
-            memset(&empty, 0, sizeof empty);
-            if (!details)
-                details = g_array_new(FALSE, FALSE, sizeof(frame_detail));
-            g_array_append_val(details, empty);
-            e->detail = details->len;
-        }
-        return &g_array_index(details, frame_detail, e->detail - 1);
-    }
+    for (; count; count--, e++)
+        if (e->stream == stream)
+            return frame_store_attach_detail(e);
     return NULL;
 }
 

@@ -180,37 +180,36 @@ static bool has_detail(const td_outcome *out)
     return out->verdicts || out->counted || out->rst_answers;
 }
 
-/* Keeps what the frame shows, and the marks it leaves on earlier frames. Returns false
- * when the segment shows nothing: it is before the teardown, and not the first. */
-static bool store_outcome(uint32_t frame, uint32_t stream, uint8_t endpoint, const td_conv *conv,
-                          const td_outcome *out)
+/* Keeps what the frame shows, and the marks it leaves on earlier frames. Returns the
+ * frame's entry, or NULL when the segment shows nothing: it is before the teardown, and
+ * not the first. */
+static const frame_entry *store_outcome(uint32_t frame, uint32_t stream, uint8_t endpoint,
+                                        const td_conv *conv, const td_outcome *out)
 {
     if (!(has_detail(out) || out->first_segment || td_conv_in_teardown(conv, frame)))
-        return false;
+        return NULL;
     frame_entry *entry = frame_store_add(frame, stream, endpoint);
     if (!entry)
-        return false;
+        return NULL;
     entry->fixed_sender = (uint8_t)out->fixed_sender;
     entry->rst_cause = (uint8_t)out->rst_cause;
     entry->first_segment = out->first_segment;
     if (has_detail(out)) {
-        frame_detail *d = frame_store_detail(frame, stream);
-        if (d) {
-            d->verdicts |= out->verdicts;
-            d->counted = out->counted;
-            d->first_kinds = out->first_kinds;
-            d->related_frame = out->related_frame;
-            d->rst_answers = out->rst_answers;
-            d->response_bytes = out->response_bytes;
-            d->lost_bytes = out->lost_bytes;
-        }
+        frame_detail *d = frame_store_attach_detail(entry);
+        d->verdicts |= out->verdicts;
+        d->counted = out->counted;
+        d->first_kinds = out->first_kinds;
+        d->related_frame = out->related_frame;
+        d->rst_answers = out->rst_answers;
+        d->response_bytes = out->response_bytes;
+        d->lost_bytes = out->lost_bytes;
     }
     frame_detail *mark;
     if (out->half_close_frame && (mark = frame_store_detail(out->half_close_frame, stream)))
         mark->verdicts |= TD_V_HALF_CLOSE;
     if (out->provoked_by_frame && (mark = frame_store_detail(out->provoked_by_frame, stream)))
         mark->provoked_rst_frame = frame;
-    return true;
+    return entry;
 }
 
 /* Shows every segment the first pass kept for this frame. Returns whether there was one. */
@@ -238,9 +237,11 @@ static bool first_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
     seg.endpoint = td_conv_endpoint(conv, ts.src_port, ts.dst_port, ts.src_addr_hash);
     td_outcome out;
     td_conv_feed(conv, &seg, &out);
-    if (!store_outcome(pinfo->num, ts.stream, seg.endpoint, conv, &out))
+    const frame_entry *entry = store_outcome(pinfo->num, ts.stream, seg.endpoint, conv, &out);
+    if (!entry)
         return false;
-    return show_frame(tvb, pinfo, tree);
+    show_segment(tvb, pinfo, tree, entry);
+    return true;
 }
 
 static int dissect_teardown(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)

@@ -345,16 +345,18 @@ static void remember_segment(td_endpoint *me, td_endpoint *peer, const td_segmen
                              bool needs_ack, bool late_payload)
 {
     const td_tcp *t = &seg->tcp;
-    uint32_t fingerprint = repeat_fingerprint(t);
 
     /* Only a segment that needs an answer can go unanswered. */
     if (!needs_ack) {
         me->repeats = 0;
-    } else if (me->repeats && me->repeat_fingerprint == fingerprint) {
-        saturating_inc8(&me->repeats);
     } else {
-        me->repeat_fingerprint = fingerprint;
-        me->repeats = 1;
+        uint32_t fingerprint = repeat_fingerprint(t);
+        if (me->repeats && me->repeat_fingerprint == fingerprint) {
+            saturating_inc8(&me->repeats);
+        } else {
+            me->repeat_fingerprint = fingerprint;
+            me->repeats = 1;
+        }
     }
     peer->repeats = 0;
     peer->first_late_payload_frame = 0;
