@@ -9,6 +9,9 @@
  * segments with a verdict or a fixed-sender verdict of their own. */
 static GArray *entries;
 static GArray *details;
+/* Where the last look-up ended: passes read frames in order, so the next frame's entries
+ * start there, and most look-ups need no search. */
+static guint cursor;
 
 void frame_store_reset(void)
 {
@@ -17,11 +20,16 @@ void frame_store_reset(void)
     if (details)
         g_array_free(details, TRUE);
     entries = details = NULL;
+    cursor = 0;
 }
 
 /* The first position whose frame is >= frame. */
 static guint lower_bound(uint32_t frame)
 {
+    if (cursor <= entries->len &&
+        (cursor == entries->len || g_array_index(entries, frame_entry, cursor).frame >= frame) &&
+        (cursor == 0 || g_array_index(entries, frame_entry, cursor - 1).frame < frame))
+        return cursor;
     guint lo = 0, hi = entries->len;
     while (lo < hi) {
         guint mid = lo + (hi - lo) / 2;
@@ -61,6 +69,7 @@ const frame_entry *frame_store_find(uint32_t frame, size_t *count)
     guint end = at;
     while (end < entries->len && g_array_index(entries, frame_entry, end).frame == frame)
         end++;
+    cursor = end;
     if (end == at)
         return NULL;
     *count = end - at;
