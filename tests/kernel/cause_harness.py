@@ -15,7 +15,6 @@ iproute2 and dumpcap (and /dev/net/tun for the TUN scenarios); without them it f
 says which. On a kernel whose tracepoint has no reason, the reason checks say so and are
 skipped; the cause checks still run.
 """
-import argparse
 import concurrent.futures
 import os
 import random
@@ -207,26 +206,14 @@ def run(sc, program, mapping, keep=None):
             print("FAIL: %s: %s" % (sc.name, "; ".join(wrong)))
             return False
         print("PASS: %s: %s" % (sc.name, ", ".join(sc.causes)))
-        if keep:
-            shutil.copyfile(capture, keep)
-            os.chmod(keep, 0o644)
-            print("recorded %s" % keep)
+        kernel_harness.record(capture, keep)
         return True
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def main():
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--program", help="the teardown-kernel executable")
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--scenario", action="append", help="run this scenario (repeatable)")
-    what.add_argument("--all", action="store_true", help="run every scenario")
-    what.add_argument("--record", metavar="DIR",
-                      help="run the scenarios that have a capture and write DIR/kernel_*.pcap")
-    what.add_argument("--list", action="store_true", help="list the scenarios")
+    parser = kernel_harness.scenario_parser(__doc__)
     args = parser.parse_args()
 
     if args.list:
@@ -238,17 +225,7 @@ def main():
         if not os.access(args.program, os.X_OK):
             parser.error("--program must name the built teardown-kernel executable")
         program = os.path.abspath(args.program)
-    if args.record:
-        chosen = [sc for sc in cause_scenarios.SCENARIOS if sc.capture]
-    elif args.all:
-        chosen = list(cause_scenarios.SCENARIOS)
-    else:
-        chosen = []
-        for name in args.scenario:
-            sc = cause_scenarios.find(name)
-            if sc is None:
-                parser.error("no scenario named %s (see --list)" % name)
-            chosen.append(sc)
+    chosen = kernel_harness.choose_scenarios(parser, args, cause_scenarios)
     plugins = os.environ.get("TEARDOWN_PLUGIN_DIR")
     if not plugins or not os.path.isdir(plugins):
         parser.error("TEARDOWN_PLUGIN_DIR must name the build's plugin folder (BUILD/plugins)")
@@ -258,20 +235,10 @@ def main():
         print("FAIL: %s" % e)
         return 1
 
-    failed = []
-    for sc in chosen:
+    def run_one(sc):
         keep = os.path.join(args.record, sc.capture) if args.record else None
-        try:
-            ok = run(sc, program, mapping, keep)
-        except (LabError, RuntimeError, ValueError) as e:
-            print("FAIL: %s: %s" % (sc.name, e))
-            ok = False
-        if not ok:
-            failed.append(sc.name)
-    if failed:
-        print("failed: " + ", ".join(failed))
-        return 1
-    return 0
+        return run(sc, program, mapping, keep)
+    return kernel_harness.run_each(chosen, run_one, (LabError, RuntimeError, ValueError))
 
 
 if __name__ == "__main__":

@@ -196,18 +196,24 @@ def run(program, sc, keep=None):
             print("FAIL: %s: %s" % (sc.name, "; ".join(wrong)))
             return False
         print("PASS: %s: %s" % (sc.name, pass_text(sc)))
-        if keep:
-            shutil.copyfile(capture, keep)
-            os.chmod(keep, 0o644)
-            print("recorded %s" % keep)
+        record(capture, keep)
         return True
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def main():
+def record(capture, keep):
+    """Copies a scenario's capture to keep (--record, --keep-capture), readable by all."""
+    if keep:
+        shutil.copyfile(capture, keep)
+        os.chmod(keep, 0o644)
+        print("recorded %s" % keep)
+
+
+def scenario_parser(doc):
+    """The command line both harnesses share: which scenarios, and the program."""
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
+        description=doc.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--program", help="the teardown-kernel executable")
     what = parser.add_mutually_exclusive_group(required=True)
@@ -216,6 +222,44 @@ def main():
     what.add_argument("--record", metavar="DIR",
                       help="run the scenarios that have a capture and write DIR/kernel_*.pcap")
     what.add_argument("--list", action="store_true", help="list the scenarios")
+    return parser
+
+
+def choose_scenarios(parser, args, catalogue):
+    """The scenarios of catalogue (a module with SCENARIOS and find) the arguments name."""
+    if args.record:
+        return [sc for sc in catalogue.SCENARIOS if sc.capture]
+    if args.all:
+        return list(catalogue.SCENARIOS)
+    chosen = []
+    for name in args.scenario:
+        sc = catalogue.find(name)
+        if sc is None:
+            parser.error("no scenario named %s (see --list)" % name)
+        chosen.append(sc)
+    return chosen
+
+
+def run_each(chosen, run_one, errors):
+    """Runs run_one(sc) for each scenario; an exception of errors fails that scenario
+    alone. Returns the exit status."""
+    failed = []
+    for sc in chosen:
+        try:
+            ok = run_one(sc)
+        except errors as e:
+            print("FAIL: %s: %s" % (sc.name, e))
+            ok = False
+        if not ok:
+            failed.append(sc.name)
+    if failed:
+        print("failed: " + ", ".join(failed))
+        return 1
+    return 0
+
+
+def main():
+    parser = scenario_parser(__doc__)
     parser.add_argument("--keep-capture", metavar="PCAP",
                         help="with one --scenario: copy its capture there")
     args = parser.parse_args()
@@ -227,37 +271,14 @@ def main():
     if not args.program or not os.access(args.program, os.X_OK):
         parser.error("--program must name the built teardown-kernel executable")
     program = os.path.abspath(args.program)
-
-    if args.record:
-        chosen = [sc for sc in scenarios.SCENARIOS if sc.capture]
-    elif args.all:
-        chosen = list(scenarios.SCENARIOS)
-    else:
-        chosen = []
-        for name in args.scenario:
-            sc = scenarios.find(name)
-            if sc is None:
-                parser.error("no scenario named %s (see --list)" % name)
-            chosen.append(sc)
+    chosen = choose_scenarios(parser, args, scenarios)
     if args.keep_capture and len(chosen) != 1:
         parser.error("--keep-capture takes exactly one --scenario")
 
-    failed = []
-    for sc in chosen:
-        keep = args.keep_capture
-        if args.record:
-            keep = os.path.join(args.record, sc.capture)
-        try:
-            ok = run(program, sc, keep)
-        except LabError as e:
-            print("FAIL: %s: %s" % (sc.name, e))
-            ok = False
-        if not ok:
-            failed.append(sc.name)
-    if failed:
-        print("failed: " + ", ".join(failed))
-        return 1
-    return 0
+    def run_one(sc):
+        keep = os.path.join(args.record, sc.capture) if args.record else args.keep_capture
+        return run(program, sc, keep)
+    return run_each(chosen, run_one, LabError)
 
 
 if __name__ == "__main__":
