@@ -47,7 +47,8 @@ def endpoint(text):
     return host, int(port)
 
 
-def serve(args):
+def accept_one(args):
+    """Listens on args.listen, says it is ready, and takes one connection."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(endpoint(args.listen))
@@ -56,6 +57,11 @@ def serve(args):
     print("ready", flush=True)
     conn, peer = listener.accept()
     listener.close()
+    return conn, peer
+
+
+def serve(args):
+    conn, peer = accept_one(args)
     conn.settimeout(TIMEOUT_S)
     received = read_to_eof(conn)
     send_and_close(conn, payload(args.response, "response"))
@@ -64,14 +70,7 @@ def serve(args):
 
 
 def serve_keepalive(args):
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(endpoint(args.listen))
-    listener.listen(1)
-    listener.settimeout(TIMEOUT_S)
-    print("ready", flush=True)
-    conn, peer = listener.accept()
-    listener.close()
+    conn, peer = accept_one(args)
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     for option, value in KEEPALIVE:
         conn.setsockopt(socket.IPPROTO_TCP, option, value)

@@ -172,37 +172,32 @@ def case_abort_linger2(args):
     expect_reset(conn, "waiting for more")
 
 
-def case_data_after_close(args):
+def second_request_after_close(args, size, wait_s):
+    """The server closes; wait_s later the client sends a second request of size bytes in
+    one write, and must be reset."""
     conn = serve_and_close(args)
-    conn.sendall(payload(REQUEST, "second"))
-    step("client: sent a second request of %d bytes" % REQUEST)
+    if wait_s:
+        time.sleep(wait_s)
+    conn.sendall(payload(size, "second"))
+    step("client: sent a second request of %d bytes in one write %.1f s after the server's FIN"
+         % (size, wait_s))
     expect_reset(conn, "reading the second response")
+
+
+def case_data_after_close(args):
+    second_request_after_close(args, REQUEST, 0)
 
 
 def case_data_after_time_wait(args):
-    conn = serve_and_close(args)
-    time.sleep(ACK_OF_FIN_WAIT_S)
-    conn.sendall(payload(REQUEST, "second"))
-    step("client: sent a second request of %d bytes %.1f s after the server's FIN"
-         % (REQUEST, ACK_OF_FIN_WAIT_S))
-    expect_reset(conn, "reading the second response")
+    second_request_after_close(args, REQUEST, ACK_OF_FIN_WAIT_S)
 
 
 def case_burst_after_close(args):
-    conn = serve_and_close(args)
-    time.sleep(ACK_OF_FIN_WAIT_S)
-    conn.sendall(payload(BURST, "second"))
-    step("client: sent a second request of %d bytes in one write" % BURST)
-    expect_reset(conn, "reading the second response")
+    second_request_after_close(args, BURST, ACK_OF_FIN_WAIT_S)
 
 
 def case_data_after_fin_timeout(args):
-    conn = serve_and_close(args)
-    time.sleep(FIN_TIMEOUT_WAIT_S)
-    conn.sendall(payload(REQUEST, "second"))
-    step("client: sent a second request of %d bytes %.1f s after the server's FIN"
-         % (REQUEST, FIN_TIMEOUT_WAIT_S))
-    expect_reset(conn, "reading the second response")
+    second_request_after_close(args, REQUEST, FIN_TIMEOUT_WAIT_S)
 
 
 def case_fin_after_timeout(args):
