@@ -201,36 +201,6 @@ void gen_dialog_shutdown(gen_dialog *d, uint8_t dir)
     td_sender_shutdown(&d->ep[dir]);
 }
 
-void gen_dialog_app_close(gen_dialog *d, uint8_t dir)
-{
-    td_sender_close(&d->ep[dir]);
-}
-
-void gen_dialog_abort(gen_dialog *d, uint8_t dir)
-{
-    td_sender_abort(&d->ep[dir]);
-}
-
-void gen_dialog_stop_reading(gen_dialog *d, uint8_t dir)
-{
-    td_sender_stop_reading(&d->ep[dir]);
-}
-
-void gen_dialog_retransmit_timeout(gen_dialog *d, uint8_t dir)
-{
-    td_sender_retransmit_timeout(&d->ep[dir]);
-}
-
-void gen_dialog_keepalive_timeout(gen_dialog *d, uint8_t dir)
-{
-    td_sender_keepalive_timeout(&d->ep[dir]);
-}
-
-void gen_dialog_fin_wait_2_timeout(gen_dialog *d, uint8_t dir)
-{
-    td_sender_fin_wait_2_timeout(&d->ep[dir]);
-}
-
 void gen_dialog_silence(gen_dialog *d, uint8_t dir)
 {
     d->silent[dir] = true;

@@ -48,14 +48,9 @@ void gen_dialog_establish(gen_dialog *d);
 /* What endpoint dir's application does now. */
 void gen_dialog_write(gen_dialog *d, uint8_t dir, uint32_t bytes);
 void gen_dialog_shutdown(gen_dialog *d, uint8_t dir);
-void gen_dialog_app_close(gen_dialog *d, uint8_t dir);   /* close(2): see td_sender_close */
-void gen_dialog_abort(gen_dialog *d, uint8_t dir);       /* SO_LINGER 0, then close(2) */
-void gen_dialog_stop_reading(gen_dialog *d, uint8_t dir);
-
-/* Endpoint dir's timers that the scenario fires (the model keeps no clock for them). */
-void gen_dialog_retransmit_timeout(gen_dialog *d, uint8_t dir);
-void gen_dialog_keepalive_timeout(gen_dialog *d, uint8_t dir);
-void gen_dialog_fin_wait_2_timeout(gen_dialog *d, uint8_t dir);
+/* The other closes (td_sender_close, td_sender_abort, td_sender_stop_reading) and the
+ * timers a scenario fires (the model keeps no clock for them) are the model's own calls,
+ * on gen_dialog_endpoint(d, dir). */
 
 /* Endpoint dir's host is gone (crashed, unplugged): from now on it receives nothing and
  * sends nothing, and what is in flight to it is lost. */

@@ -422,7 +422,7 @@ static void rst_abort_linger0(gen_capture *cap)
     gen_dialog_config c = base_config(49175, TD_POLICY_FIXED, TD_POLICY_FIXED);
     gen_dialog *d = open_and_answer(cap, &c, &typical);
     gen_dialog_run(d, GEN_MS(300));
-    gen_dialog_abort(d, CLIENT);
+    td_sender_abort(gen_dialog_endpoint(d, CLIENT));
     gen_dialog_run(d, GEN_MS(100));
     gen_dialog_close(d);
 }
@@ -437,12 +437,12 @@ static void rst_abort_unread(gen_capture *cap)
     gen_dialog_run(d, GEN_MS(50));
     gen_dialog_write(d, CLIENT, REQUEST);
     gen_dialog_run(d, GEN_MS(15));
-    gen_dialog_stop_reading(d, SERVER);
+    td_sender_stop_reading(gen_dialog_endpoint(d, SERVER));
     gen_dialog_write(d, CLIENT, 200);
     gen_dialog_run(d, GEN_MS(15));
     gen_dialog_write(d, SERVER, RESPONSE);
     gen_dialog_run(d, GEN_MS(300));
-    gen_dialog_app_close(d, SERVER);
+    td_sender_close(gen_dialog_endpoint(d, SERVER));
     gen_dialog_run(d, GEN_MS(100));
     gen_dialog_close(d);
 }
@@ -456,7 +456,7 @@ static void play_data_after_close(gen_capture *cap, uint16_t port, unsigned segm
     gen_dialog_config c = base_config(port, TD_POLICY_FIXED, TD_POLICY_FIXED);
     c.capture_near = SERVER;
     gen_dialog *d = open_and_answer(cap, &c, &typical);
-    gen_dialog_app_close(d, SERVER);
+    td_sender_close(gen_dialog_endpoint(d, SERVER));
     gen_dialog_run(d, GEN_MS(300));
     for (unsigned i = 0; i < segments; i++) {
         gen_dialog_write(d, CLIENT, segments == 1 ? REQUEST : 1460);
@@ -482,9 +482,9 @@ static void rst_no_connection_fin_wait_2(gen_capture *cap)
 {
     gen_dialog_config c = base_config(49179, TD_POLICY_FIXED, TD_POLICY_FIXED);
     gen_dialog *d = open_and_answer(cap, &c, &typical);
-    gen_dialog_app_close(d, SERVER);
+    td_sender_close(gen_dialog_endpoint(d, SERVER));
     gen_dialog_run(d, GEN_MS(60000));
-    gen_dialog_fin_wait_2_timeout(d, SERVER);
+    td_sender_fin_wait_2_timeout(gen_dialog_endpoint(d, SERVER));
     gen_dialog_run(d, GEN_MS(10000));
     gen_dialog_shutdown(d, CLIENT);
     gen_dialog_run(d, GEN_MS(100));
@@ -518,7 +518,7 @@ static void rst_retransmission_timeout(gen_capture *cap)
     int64_t rto = GEN_MS(200);
     for (int i = 0; i <= 3; i++, rto *= 2) {
         gen_dialog_run(d, rto);
-        gen_dialog_retransmit_timeout(d, CLIENT);
+        td_sender_retransmit_timeout(gen_dialog_endpoint(d, CLIENT));
     }
     gen_dialog_run(d, GEN_MS(100));
     gen_dialog_close(d);
@@ -535,7 +535,7 @@ static void rst_keepalive_timeout(gen_capture *cap)
     gen_dialog_endpoint(d, CLIENT)->keepalive_probes = 3;
     gen_dialog_run(d, GEN_MS(10000));
     for (int i = 0; i <= 3; i++) {
-        gen_dialog_keepalive_timeout(d, CLIENT);
+        td_sender_keepalive_timeout(gen_dialog_endpoint(d, CLIENT));
         gen_dialog_run(d, GEN_MS(5000));
     }
     gen_dialog_close(d);
