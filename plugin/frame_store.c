@@ -6,34 +6,39 @@
 
 /* Both arrays are allocated with GLib and freed on reset. Entries are 16 bytes and kept
  * in frame order, so a frame is found by binary search; details exist only for the
- * segments with a verdict or a fixed-sender verdict of their own. */
-static GArray *entries;
-static GArray *details;
+ * segments with a verdict or a fixed-sender verdict of their own. Appending is done here
+ * rather than with a GArray: most frames of a teardown add an entry, and a generic append
+ * cost several times the rest of the store's work. */
+static frame_entry *entries;
+static guint entry_count;
+static guint entry_capacity;
+static frame_detail *details;
+static guint detail_count;
+static guint detail_capacity;
 /* Where the last look-up ended: passes read frames in order, so the next frame's entries
  * start there, and most look-ups need no search. */
 static guint cursor;
 
 void frame_store_reset(void)
 {
-    if (entries)
-        g_array_free(entries, TRUE);
-    if (details)
-        g_array_free(details, TRUE);
-    entries = details = NULL;
+    g_free(entries);
+    g_free(details);
+    entries = NULL;
+    details = NULL;
+    entry_count = entry_capacity = detail_count = detail_capacity = 0;
     cursor = 0;
 }
 
 /* The first position whose frame is >= frame. */
 static guint lower_bound(uint32_t frame)
 {
-    if (cursor <= entries->len &&
-        (cursor == entries->len || g_array_index(entries, frame_entry, cursor).frame >= frame) &&
-        (cursor == 0 || g_array_index(entries, frame_entry, cursor - 1).frame < frame))
+    if (cursor <= entry_count && (cursor == entry_count || entries[cursor].frame >= frame) &&
+        (cursor == 0 || entries[cursor - 1].frame < frame))
         return cursor;
-    guint lo = 0, hi = entries->len;
+    guint lo = 0, hi = entry_count;
     while (lo < hi) {
         guint mid = lo + (hi - lo) / 2;
-        if (g_array_index(entries, frame_entry, mid).frame < frame)
+        if (entries[mid].frame < frame)
             lo = mid + 1;
         else
             hi = mid;
@@ -41,23 +46,38 @@ static guint lower_bound(uint32_t frame)
     return lo;
 }
 
+/* Room for one more element in an array of *capacity elements of size each, *count of
+ * them in use: doubles it when full. False if memory was refused. */
+static bool reserve_one(void **array, guint *capacity, guint count, size_t size)
+{
+    if (count < *capacity)
+        return true;
+    guint grown_capacity = *capacity ? *capacity * 2 : 4096;
+    void *grown = grown_capacity > *capacity ? g_try_realloc_n(*array, grown_capacity, size)
+                                             : NULL;
+    if (!grown)
+        return false;
+    *array = grown;
+    *capacity = grown_capacity;
+    return true;
+}
+
 frame_entry *frame_store_add(uint32_t frame, uint32_t stream, uint8_t endpoint)
 {
-    frame_entry e;
-    memset(&e, 0, sizeof e);
-    e.frame = frame;
-    e.stream = stream;
-    e.endpoint = endpoint;
-    if (!entries)
-        entries = g_array_new(FALSE, FALSE, sizeof(frame_entry));
-    guint at = entries->len;
-    if (at && g_array_index(entries, frame_entry, at - 1).frame > frame) {
+    if (!reserve_one((void **)&entries, &entry_capacity, entry_count, sizeof *entries))
+        return NULL;
+    guint at = entry_count;
+    if (at && entries[at - 1].frame > frame) {
         at = lower_bound(frame + 1); /* not expected on a first pass; kept sorted regardless */
-        g_array_insert_val(entries, at, e);
-    } else {
-        g_array_append_val(entries, e);
+        memmove(&entries[at + 1], &entries[at], (entry_count - at) * sizeof *entries);
     }
-    return &g_array_index(entries, frame_entry, at);
+    entry_count++;
+    frame_entry *e = &entries[at];
+    memset(e, 0, sizeof *e);
+    e->frame = frame;
+    e->stream = stream;
+    e->endpoint = endpoint;
+    return e;
 }
 
 const frame_entry *frame_store_find(uint32_t frame, size_t *count)
@@ -67,26 +87,24 @@ const frame_entry *frame_store_find(uint32_t frame, size_t *count)
         return NULL;
     guint at = lower_bound(frame);
     guint end = at;
-    while (end < entries->len && g_array_index(entries, frame_entry, end).frame == frame)
+    while (end < entry_count && entries[end].frame == frame)
         end++;
     cursor = end;
     if (end == at)
         return NULL;
     *count = end - at;
-    return &g_array_index(entries, frame_entry, at);
+    return &entries[at];
 }
 
 frame_detail *frame_store_attach_detail(frame_entry *entry)
 {
     if (!entry->detail) {
-        frame_detail empty;
-        memset(&empty, 0, sizeof empty);
-        if (!details)
-            details = g_array_new(FALSE, FALSE, sizeof(frame_detail));
-        g_array_append_val(details, empty);
-        entry->detail = details->len;
+        if (!reserve_one((void **)&details, &detail_capacity, detail_count, sizeof *details))
+            return NULL;
+        memset(&details[detail_count], 0, sizeof *details);
+        entry->detail = ++detail_count;
     }
-    return &g_array_index(details, frame_detail, entry->detail - 1);
+    return &details[entry->detail - 1];
 }
 
 frame_detail *frame_store_detail(uint32_t frame, uint32_t stream)
@@ -101,5 +119,5 @@ frame_detail *frame_store_detail(uint32_t frame, uint32_t stream)
 
 const frame_detail *frame_store_detail_of(const frame_entry *entry)
 {
-    return entry->detail ? &g_array_index(details, frame_detail, entry->detail - 1) : NULL;
+    return entry->detail ? &details[entry->detail - 1] : NULL;
 }

@@ -42,12 +42,12 @@ frame_entry *frame_store_add(uint32_t frame, uint32_t stream, uint8_t endpoint);
 /* The entries of one frame: *count of them from the returned pointer, or NULL. */
 const frame_entry *frame_store_find(uint32_t frame, size_t *count);
 
-/* The detail of an entry, created empty if absent. Valid until the next call that creates
- * one. */
+/* The detail of an entry, created empty if absent; NULL if memory was refused. Valid until
+ * the next call that creates one. */
 frame_detail *frame_store_attach_detail(frame_entry *entry);
 
 /* The same for the segment of (frame, stream): a forward mark on an earlier frame. NULL if
- * the frame has no entry for that stream. */
+ * the frame has no entry for that stream, or memory was refused. */
 frame_detail *frame_store_detail(uint32_t frame, uint32_t stream);
 
 /* The detail of an entry, or NULL. */

@@ -159,11 +159,13 @@ static void tap_segment(packet_info *pinfo, const frame_entry *entry, const fram
 static void show_segment(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const frame_entry *entry)
 {
     const frame_detail *detail = frame_store_detail_of(entry);
+    bool rendered = tree && proto_field_is_referenced(tree, proto_teardown);
+    if (!rendered && !detail && !entry->first_segment)
+        return; /* most segments of a teardown, when nobody looks at the fields */
     const td_conv *conv = conversation_table_find(entry->stream);
-
     if (!conv)
         return;
-    if (tree && proto_field_is_referenced(tree, proto_teardown)) {
+    if (rendered) {
         int64_t now_ns = (int64_t)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
         td_view view;
         td_conv_view(conv, entry->endpoint, pinfo->num, now_ns, &view);
@@ -194,8 +196,8 @@ static const frame_entry *store_outcome(uint32_t frame, uint32_t stream, uint8_t
     entry->fixed_sender = (uint8_t)out->fixed_sender;
     entry->rst_cause = (uint8_t)out->rst_cause;
     entry->first_segment = out->first_segment;
-    if (has_detail(out)) {
-        frame_detail *d = frame_store_attach_detail(entry);
+    frame_detail *d;
+    if (has_detail(out) && (d = frame_store_attach_detail(entry))) {
         d->verdicts |= out->verdicts;
         d->counted = out->counted;
         d->first_kinds = out->first_kinds;

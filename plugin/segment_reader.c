@@ -90,15 +90,21 @@ static segment_read_status unreadable(uint64_t pair)
     return SEGMENT_UNREADABLE;
 }
 
+/* An ICMP error quotes a datagram after its own IP header (20 bytes at least) and its
+ * 8-byte header: a quoted TCP header starts at least 20 + 8 + 20 bytes into the frame
+ * behind IPv4, 20 + 8 + 40 behind IPv6. A segment found before that is not quoted, and the
+ * walk through the frame's layers that would tell is not needed: on Ethernet, 802.1Q and
+ * Linux cooked captures without IP options, it never is. */
+static bool may_be_quoted(size_t tcp_off, size_t addr_len)
+{
+    return tcp_off >= (addr_len == 16 ? 68u : 48u);
+}
+
 segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool trust_ip_id,
                                  teardown_segment *out)
 {
     if (pinfo->ptype != PT_TCP)
         return SEGMENT_NOT_TCP;
-    segment_read_status where = last_tcp_layer(pinfo);
-    if (where != SEGMENT_READ_OK)
-        return where;
-
     const address *src = &pinfo->src, *dst = &pinfo->dst;
     if (src->type != dst->type || !(src->type == AT_IPv4 || src->type == AT_IPv6))
         return SEGMENT_UNREADABLE;
@@ -112,13 +118,19 @@ segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool t
     uint64_t pair = src_hash + td_wire_endpoint_hash(ep.dst_addr, ep.addr_len, ep.dst_port);
 
     tvbuff_t *tvb = frame_tvb;
+    guint captured = tvb_captured_length(tvb);
+    const uint8_t *bytes = tvb_get_ptr(tvb, 0, (gint)captured);
     size_t tcp_off;
     uint32_t segment_len;
     int32_t ip_id;
-    guint captured = tvb_captured_length(tvb);
-    const uint8_t *bytes = tvb_get_ptr(tvb, 0, (gint)captured);
-    size_t hint = ip_header_hint(src, bytes, captured);
-    if (!td_wire_find_tcp(bytes, captured, &ep, hint, &tcp_off, &segment_len, &ip_id)) {
+    bool found = td_wire_find_tcp(bytes, captured, &ep, ip_header_hint(src, bytes, captured),
+                                  &tcp_off, &segment_len, &ip_id);
+    if (!found || may_be_quoted(tcp_off, ep.addr_len)) {
+        segment_read_status where = last_tcp_layer(pinfo);
+        if (where != SEGMENT_READ_OK)
+            return where;
+    }
+    if (!found) {
         tvb = reassembled_segment(pinfo, frame_tvb, &ep);
         if (!tvb)
             return unreadable(pair);

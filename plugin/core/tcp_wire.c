@@ -154,30 +154,6 @@ bool td_wire_find_tcp(const uint8_t *data, size_t len, const td_wire_endpoints *
     return false;
 }
 
-/* A 64-bit finaliser (MurmurHash3's): every input bit affects every output bit. */
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
-
-uint64_t td_wire_endpoint_hash(const uint8_t *addr, size_t addr_len, uint16_t port)
-{
-    /* Length and port sit in bits the address words do not touch: an IPv4 endpoint is one
-     * input to one mix, and no two endpoints give the same input. */
-    uint64_t h = (uint64_t)addr_len << 48 | port;
-    for (size_t i = 0; i + 4 <= addr_len; i += 4) {
-        uint32_t word;
-        memcpy(&word, addr + i, 4);
-        h = mix64(h ^ ((uint64_t)word << 16));
-    }
-    return h;
-}
-
 uint64_t td_wire_pair_hash(const td_wire_endpoints *ep)
 {
     /* A sum does not depend on the order: both directions hash alike. */
