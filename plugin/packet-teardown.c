@@ -141,7 +141,7 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const td
 
 static void tap_segment(packet_info *pinfo, const frame_entry *entry, const frame_detail *detail)
 {
-    if (!entry->first_segment && !(detail && detail->counted))
+    if ((!entry->first_segment && !(detail && detail->counted)) || !have_tap_listener(teardown_tap))
         return;
     teardown_tap_info *info = wmem_new0(pinfo->pool, teardown_tap_info);
     info->first_segment = entry->first_segment;

@@ -2,8 +2,10 @@
 
 #include <glib.h>
 
+/* 12 bytes: the pair's 64-bit key in two halves, so that slots need no 8-byte alignment. */
 typedef struct slot {
-    uint64_t pair;    /* 0: empty */
+    uint32_t pair_lo;
+    uint32_t pair_hi; /* with pair_lo, 0: empty */
     uint32_t stream;  /* FORGOTTEN: the pair is known, its stream is not */
 } slot;
 
@@ -22,12 +24,19 @@ void stream_cache_reset(void)
     used = 0;
 }
 
+static uint64_t key_of(const slot *s)
+{
+    return (uint64_t)s->pair_hi << 32 | s->pair_lo;
+}
+
 /* The slot holding pair, or the empty slot where it would go. */
 static slot *probe(slot *table, uint64_t table_mask, uint64_t pair)
 {
-    for (uint64_t i = pair & table_mask;; i = (i + 1) & table_mask)
-        if (table[i].pair == pair || table[i].pair == 0)
+    for (uint64_t i = pair & table_mask;; i = (i + 1) & table_mask) {
+        uint64_t key = key_of(&table[i]);
+        if (key == pair || key == 0)
             return &table[i];
+    }
 }
 
 static uint64_t nonzero(uint64_t pair)
@@ -40,7 +49,7 @@ bool stream_cache_find(uint64_t pair, uint32_t *stream)
     if (!slots)
         return false;
     const slot *s = probe(slots, mask, nonzero(pair));
-    if (!s->pair || s->stream == FORGOTTEN)
+    if (!key_of(s) || s->stream == FORGOTTEN)
         return false;
     *stream = s->stream;
     return true;
@@ -53,8 +62,8 @@ static bool grow(void)
     if (!table)
         return false;
     for (uint64_t i = 0; slots && i <= mask; i++)
-        if (slots[i].pair)
-            *probe(table, count - 1, slots[i].pair) = slots[i];
+        if (key_of(&slots[i]))
+            *probe(table, count - 1, key_of(&slots[i])) = slots[i];
     g_free(slots);
     slots = table;
     mask = count - 1;
@@ -66,18 +75,21 @@ void stream_cache_forget(uint64_t pair)
     if (!slots)
         return;
     slot *s = probe(slots, mask, nonzero(pair));
-    if (s->pair)
+    if (key_of(s))
         s->stream = FORGOTTEN;
 }
 
 void stream_cache_put(uint64_t pair, uint32_t stream)
 {
     pair = nonzero(pair);
-    if ((!slots || (used + 1) * 2 > mask + 1) && !grow())
+    /* Four fifths full at most: a look-up then probes three slots on average, and a pair
+     * costs 15 to 30 bytes. */
+    if ((!slots || (used + 1) * 5 > (mask + 1) * 4) && !grow())
         return;
     slot *s = probe(slots, mask, pair);
-    if (!s->pair) {
-        s->pair = pair;
+    if (!key_of(s)) {
+        s->pair_lo = (uint32_t)pair;
+        s->pair_hi = (uint32_t)(pair >> 32);
         used++;
     }
     s->stream = stream;
