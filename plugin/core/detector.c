@@ -5,7 +5,7 @@
 #include "stack_policy.h"
 
 enum {
-    TD_EP_HAS_LAST        = 1u << 0, /* last_fingerprint and last_time_us hold a segment */
+    TD_EP_LATE_PAYLOAD    = 1u << 0, /* td_conv.late_payload_frame is this endpoint's */
     TD_EP_COPIES_LEARNED  = 1u << 1, /* the capture has shown one of its segments twice, < 1 ms apart */
     TD_EP_TRIPLES_LEARNED = 1u << 2, /* ... and one exactly three times, each < 1 ms apart */
     TD_EP_GROUP_CLOSE     = 1u << 3, /* each repeat of its previous segment came < 1 ms after the last */
@@ -16,13 +16,12 @@ enum {
                                         evidence once a different segment follows */
 };
 
-enum {
-    TD_CONV_HAS_CLOSER      = 1u << 0,
-    TD_CONV_SIMULTANEOUS    = 1u << 1, /* Y's FIN did not acknowledge X's FIN */
-    TD_CONV_HALF_CLOSE_SEEN = 1u << 2,
-    TD_CONV_STARTED         = 1u << 3, /* a segment was fed */
-    TD_CONV_HAS_ENDPOINT0   = 1u << 4, /* endpoint0_port and endpoint0_addr are set */
-};
+/* The plugin keeps one td_conv per TCP stream for the whole capture: it is most of the
+ * memory a conversation costs. Everything in it is needed exactly (a frame, a sequence
+ * number, a time to the nanosecond), so the budget is won by keeping what only one side
+ * can hold at a time once, and by deriving what other fields already say. */
+_Static_assert(sizeof(td_conv) <= 152, "td_conv is the plugin's per-conversation cost");
+_Static_assert(TD_VERDICT_COUNT <= 13, "kinds_seen holds 13 verdict bits");
 
 /* A copy made by the capture arrives within this of the original. */
 #define TD_DUPLICATE_WINDOW_US 1000u
@@ -37,8 +36,8 @@ void td_conv_init(td_conv *conv)
 
 uint8_t td_conv_endpoint(td_conv *conv, uint16_t src_port, uint16_t dst_port, uint32_t src_addr_key)
 {
-    if (!(conv->flags & TD_CONV_HAS_ENDPOINT0)) {
-        conv->flags |= TD_CONV_HAS_ENDPOINT0;
+    if (!conv->has_endpoint0) {
+        conv->has_endpoint0 = 1;
         conv->endpoint0_port = src_port;
         conv->endpoint0_addr = src_addr_key;
         return 0;
@@ -97,7 +96,7 @@ static bool is_capture_duplicate(td_endpoint *me, const td_segment *seg)
 {
     uint32_t fingerprint = segment_fingerprint(seg);
     int64_t now_us = seg->time_ns / 1000;
-    bool same = (me->flags & TD_EP_HAS_LAST) && me->last_fingerprint == fingerprint;
+    bool same = me->instances && me->last_fingerprint == fingerprint;
     bool close = now_us >= me->last_time_us && now_us - me->last_time_us < TD_DUPLICATE_WINDOW_US;
 
     me->last_time_us = now_us;
@@ -107,7 +106,7 @@ static bool is_capture_duplicate(td_endpoint *me, const td_segment *seg)
         if (me->flags & TD_EP_COPIES_SEEN)
             me->flags |= TD_EP_COPIES_LEARNED;
         me->flags &= (uint8_t)~TD_EP_COPIES_SEEN;
-        me->flags |= TD_EP_HAS_LAST | TD_EP_GROUP_CLOSE;
+        me->flags |= TD_EP_GROUP_CLOSE;
         me->last_fingerprint = fingerprint;
         me->instances = 1;
         me->copy_position = 0;
@@ -233,12 +232,10 @@ static void note_fin(td_conv *conv, uint8_t me_index, const td_segment *seg)
     me->fin_frame = seg->frame;
     me->fin_seq = fin_seq;
     me->unanswered_fins = earns_ack;
-    if (!(conv->flags & TD_CONV_HAS_CLOSER)) {
+    if (!peer->fin_frame)
         conv->closer = me_index;
-        conv->flags |= TD_CONV_HAS_CLOSER;
-    } else if (!((t->flags & TD_ACK) && t->ack == peer->fin_seq + 1)) {
-        conv->flags |= TD_CONV_SIMULTANEOUS;
-    }
+    else if (!((t->flags & TD_ACK) && t->ack == peer->fin_seq + 1))
+        conv->simultaneous = 1;
 }
 
 /* A duplicate ACK below the peer's FIN, sent after that FIN appeared, points at a hole: it
@@ -269,7 +266,7 @@ static void judge_pure_ack_after_fin_ack(td_conv *conv, uint8_t me_index, const 
     if (what == ANSWERED_FIN) {
         out->verdicts |= TD_V_FIN_REACK;
     } else if (what == ANSWERED_NOTHING && conv->closer == me_index) {
-        out->verdicts |= (conv->flags & TD_CONV_SIMULTANEOUS) ? TD_V_SPURIOUS_ACK_HARMLESS
+        out->verdicts |= conv->simultaneous ? TD_V_SPURIOUS_ACK_HARMLESS
                                                                : TD_V_SPURIOUS_ACK;
         conv->spurious_frame = seg->frame;
     }
@@ -292,6 +289,18 @@ static void judge_rst_from_y(td_conv *conv, uint8_t me_index, const td_segment *
         out->verdicts |= TD_V_RST_AFTER_CLOSE;
         out->related_frame = conv->ep[conv->closer].last_frame;
     }
+}
+
+/* X is known once either side has sent a FIN. */
+static bool has_closer(const td_conv *conv)
+{
+    return conv->ep[0].fin_frame || conv->ep[1].fin_frame;
+}
+
+/* The endpoint's first payload after the peer's FIN since the peer's latest segment; 0 for none. */
+static uint32_t late_payload_frame(const td_conv *conv, uint8_t index)
+{
+    return (conv->ep[index].flags & TD_EP_LATE_PAYLOAD) ? conv->late_payload_frame : 0;
 }
 
 /* Does R hold no connection for what it answers? (The contract's second no_connection row.) */
@@ -324,9 +333,9 @@ static void decide_rst_cause(const td_conv *conv, uint8_t r_index, const td_tcp 
         cause = TD_RST_CAUSE_NO_CONNECTION;
     } else if (r->repeats >= TD_GIVE_UP_REPEATS) {
         cause = TD_RST_CAUSE_RETRANSMISSION_TIMEOUT;
-    } else if (r->fin_frame && p->first_late_payload_frame) {
+    } else if (r->fin_frame && late_payload_frame(conv, !r_index)) {
         cause = TD_RST_CAUSE_DATA_AFTER_CLOSE;
-        out->rst_answers = p->first_late_payload_frame;
+        out->rst_answers = late_payload_frame(conv, !r_index);
         out->lost_bytes = p->bytes_after_peer_fin;
     } else if (holds_no_connection(r, p, t)) {
         cause = TD_RST_CAUSE_NO_CONNECTION;
@@ -341,9 +350,11 @@ static void decide_rst_cause(const td_conv *conv, uint8_t r_index, const td_tcp 
 
 /* What the endpoint's segment leaves behind for the rules that look back: its latest
  * segment, its repeats, and its data after the peer's close. */
-static void remember_segment(td_endpoint *me, td_endpoint *peer, const td_segment *seg,
+static void remember_segment(td_conv *conv, uint8_t me_index, const td_segment *seg,
                              bool needs_ack, bool late_payload)
 {
+    td_endpoint *me = &conv->ep[me_index];
+    td_endpoint *peer = &conv->ep[!me_index];
     const td_tcp *t = &seg->tcp;
 
     /* Only a segment that needs an answer can go unanswered. */
@@ -351,17 +362,19 @@ static void remember_segment(td_endpoint *me, td_endpoint *peer, const td_segmen
         me->repeats = 0;
     } else {
         uint32_t fingerprint = repeat_fingerprint(t);
-        if (me->repeats && me->repeat_fingerprint == fingerprint) {
+        if (me->repeats && conv->repeat_fingerprint == fingerprint) {
             saturating_inc8(&me->repeats);
         } else {
-            me->repeat_fingerprint = fingerprint;
+            conv->repeat_fingerprint = fingerprint;
             me->repeats = 1;
         }
     }
     peer->repeats = 0;
-    peer->first_late_payload_frame = 0;
-    if (late_payload && !me->first_late_payload_frame)
-        me->first_late_payload_frame = seg->frame;
+    peer->flags &= (uint8_t)~TD_EP_LATE_PAYLOAD;
+    if (late_payload && !late_payload_frame(conv, me_index)) {
+        conv->late_payload_frame = seg->frame;
+        me->flags |= TD_EP_LATE_PAYLOAD;
+    }
     me->last_frame = seg->frame;
     me->last_ack = t->ack;
     me->last_tcp_flags = t->flags;
@@ -378,7 +391,7 @@ static void judge(td_conv *conv, const td_segment *seg, td_outcome *out)
     td_endpoint *me = &conv->ep[me_index];
     td_endpoint *peer = &conv->ep[!me_index];
     const td_tcp *t = &seg->tcp;
-    bool from_y = (conv->flags & TD_CONV_HAS_CLOSER) && conv->closer != me_index;
+    bool from_y = has_closer(conv) && conv->closer != me_index;
     bool needs_ack = td_tcp_needs_ack(t, me->next_seq);
     bool keepalive = is_keepalive(me, t);
     /* Payload after the peer's FIN, sent before this endpoint's own FIN (or with it). */
@@ -396,10 +409,9 @@ static void judge(td_conv *conv, const td_segment *seg, td_outcome *out)
         me->bytes_after_peer_fin = saturating_add32(me->bytes_after_peer_fin, unique);
     if (from_y) {
         conv->spurious_frame = 0;
-        if (unique && !(conv->flags & TD_CONV_HALF_CLOSE_SEEN)) {
-            conv->flags |= TD_CONV_HALF_CLOSE_SEEN;
+        /* td_conv_feed counts the half-close into kinds_seen. */
+        if (unique && !(conv->kinds_seen & TD_V_HALF_CLOSE))
             out->half_close_frame = conv->ep[conv->closer].fin_frame;
-        }
     }
 
     if (t->flags & TD_FIN)
@@ -424,7 +436,7 @@ static void judge(td_conv *conv, const td_segment *seg, td_outcome *out)
             out->fixed_sender =
                 fixed_sender_verdict(td_policy_sends_pure_ack(TD_POLICY_FIXED, false, false));
     }
-    remember_segment(me, peer, seg, needs_ack, late_payload);
+    remember_segment(conv, me_index, seg, needs_ack, late_payload);
 }
 
 void td_conv_feed(td_conv *conv, const td_segment *seg, td_outcome *out)
@@ -432,8 +444,8 @@ void td_conv_feed(td_conv *conv, const td_segment *seg, td_outcome *out)
     td_endpoint *me = &conv->ep[seg->endpoint & 1];
 
     memset(out, 0, sizeof *out);
-    out->first_segment = !(conv->flags & TD_CONV_STARTED);
-    conv->flags |= TD_CONV_STARTED;
+    /* Each segment fed counts an instance of its endpoint's latest one. */
+    out->first_segment = !conv->ep[0].instances && !conv->ep[1].instances;
     if (is_capture_duplicate(me, seg)) {
         out->verdicts = TD_V_CAPTURE_DUPLICATE;
         out->fixed_sender = (td_fixed_sender)me->last_fixed;
@@ -466,7 +478,7 @@ static td_tcp_state state_at(const td_conv *conv, uint8_t me_index, uint32_t fra
         return peer_fin ? TD_STATE_CLOSE_WAIT : TD_STATE_ESTABLISHED;
     if (!peer_fin)
         return my_fin_acked ? TD_STATE_FIN_WAIT_2 : TD_STATE_FIN_WAIT_1;
-    if (conv->flags & TD_CONV_SIMULTANEOUS)
+    if (conv->simultaneous)
         return my_fin_acked ? TD_STATE_TIME_WAIT : TD_STATE_CLOSING;
     if (conv->closer == me_index)
         return TD_STATE_TIME_WAIT;

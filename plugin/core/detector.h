@@ -38,12 +38,10 @@ typedef struct td_endpoint {
     uint32_t hole_start;       /* the latest gap below next_seq the capture has not filled, */
     uint32_t hole_end;         /* [hole_start, hole_end); empty when equal */
     uint32_t bytes_after_peer_fin; /* unique payload sent after the peer's FIN */
-    uint32_t first_late_payload_frame; /* its first payload after the peer's FIN, sent
-                                          while it had no FIN of its own, since the peer's
-                                          latest segment */
-    uint32_t repeat_fingerprint; /* seq, length and flags of its latest segment */
-    uint8_t  repeats;          /* how often in a row it sent that, nothing from the peer between */
-    uint8_t  instances;        /* how often in a row the capture showed its previous segment */
+    uint8_t  repeats;          /* how often in a row it sent td_conv.repeat_fingerprint,
+                                  nothing from the peer between (so one side at most) */
+    uint8_t  instances;        /* how often in a row the capture showed its previous
+                                  segment; 0 before its first */
     uint8_t  copy_position;    /* 0: the previous segment was an original; n: its nth copy */
     uint8_t  last_tcp_flags;   /* TCP flags of its latest segment */
     uint8_t  unanswered_fins;  /* copies of its FIN the peer has not ACKed yet */
@@ -52,16 +50,23 @@ typedef struct td_endpoint {
     uint8_t  last_fixed;       /* td_fixed_sender of its previous segment, for a duplicate */
 } td_endpoint;
 
-/* One conversation. Zero-filled (or td_conv_init) is the empty state. */
+/* One conversation. Zero-filled (or td_conv_init) is the empty state. What only one side
+ * can hold at a time is kept once, here, with the side that holds it marked. */
 typedef struct td_conv {
     td_endpoint ep[2];
     uint32_t rst_frame;        /* first RST, either side */
     uint32_t spurious_frame;   /* X's latest spurious ACK that Y has not sent anything after */
-    uint32_t kinds_seen;       /* TD_V_* that occurred in this conversation */
+    uint32_t late_payload_frame; /* the first payload one side sent after the peer's FIN,
+                                    while it had no FIN of its own, since the peer's latest
+                                    segment; whose: TD_EP_LATE_PAYLOAD (detector.c) */
+    uint32_t repeat_fingerprint; /* seq, ack, length and flags of the latest segment of the
+                                    side whose repeats are counted */
     uint32_t endpoint0_addr;   /* endpoint 0 sent the first segment seen (td_conv_endpoint) */
     uint16_t endpoint0_port;
-    uint8_t  closer;           /* X's endpoint index, valid with TD_CONV_HAS_CLOSER */
-    uint8_t  flags;            /* TD_CONV_* (detector.c) */
+    uint16_t kinds_seen : 13;  /* TD_V_* that occurred in this conversation */
+    uint16_t closer : 1;       /* X's endpoint index, valid once either side sent a FIN */
+    uint16_t simultaneous : 1; /* Y's FIN did not acknowledge X's FIN */
+    uint16_t has_endpoint0 : 1; /* endpoint0_port and endpoint0_addr are set */
 } td_conv;
 
 /* Everything feeding one segment found. */
