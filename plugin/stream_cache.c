@@ -13,6 +13,9 @@ typedef struct slot {
 #define FORGOTTEN UINT32_MAX
 
 static slot *slots;
+/* The slot the last look-up found: most frames belong to the conversation of the frame
+ * before. Forgetting and putting change slots in place; growing moves them. */
+static slot *last_found;
 static uint64_t mask;   /* slot count - 1; the count is a power of two */
 static uint64_t used;
 
@@ -20,6 +23,7 @@ void stream_cache_reset(void)
 {
     g_free(slots);
     slots = NULL;
+    last_found = NULL;
     mask = 0;
     used = 0;
 }
@@ -48,9 +52,12 @@ bool stream_cache_find(uint64_t pair, uint32_t *stream)
 {
     if (!slots)
         return false;
-    const slot *s = probe(slots, mask, nonzero(pair));
+    pair = nonzero(pair);
+    slot *s = last_found && key_of(last_found) == pair ? last_found
+                                                       : probe(slots, mask, pair);
     if (!key_of(s) || s->stream == FORGOTTEN)
         return false;
+    last_found = s;
     *stream = s->stream;
     return true;
 }
@@ -66,6 +73,7 @@ static bool grow(void)
             *probe(table, count - 1, key_of(&slots[i])) = slots[i];
     g_free(slots);
     slots = table;
+    last_found = NULL;
     mask = count - 1;
     return true;
 }
