@@ -65,25 +65,26 @@ static uint32_t mix32(uint32_t h, uint32_t v)
     return h ^ (h >> 15);
 }
 
+/* Both fingerprints below start with sequence and ack numbers and length: the segment's
+ * head, hashed once per segment. */
+static uint32_t fingerprint_head(const td_tcp *t)
+{
+    return mix32(mix32(mix32(0x811c9dc5u, t->seq), t->ack), t->len);
+}
+
 /* Same header, length and IP ID give the same fingerprint; nothing else is compared. */
-static uint32_t segment_fingerprint(const td_segment *seg)
+static uint32_t segment_fingerprint(const td_segment *seg, uint32_t head)
 {
     const td_tcp *t = &seg->tcp;
-    uint32_t h = 0x811c9dc5u;
-    h = mix32(h, t->seq);
-    h = mix32(h, t->ack);
-    h = mix32(h, t->len);
-    h = mix32(h, ((uint32_t)t->window << 8) | t->flags);
+    uint32_t h = mix32(head, ((uint32_t)t->window << 8) | t->flags);
     h = mix32(h, (uint32_t)seg->ip_id);
-    h = mix32(h, seg->options_digest);
-    return h;
+    return mix32(h, seg->options_digest);
 }
 
 /* What a retransmission or a keep-alive probe repeats (its window may change). */
-static uint32_t repeat_fingerprint(const td_tcp *t)
+static uint32_t repeat_fingerprint(const td_tcp *t, uint32_t head)
 {
-    uint32_t h = mix32(mix32(0x811c9dc5u, t->seq), t->ack);
-    return mix32(mix32(h, t->len), t->flags & (uint8_t)~TD_PSH);
+    return mix32(head, t->flags & (uint8_t)~TD_PSH);
 }
 
 /* Is this a copy the capture made of the endpoint's previous segment? An original has one
@@ -92,21 +93,22 @@ static uint32_t repeat_fingerprint(const td_tcp *t)
  * packet is. Linux and IPv6 give a copy no ID to tell it by: only an endpoint the capture
  * has already shown twice, identically, within a millisecond, gets such copies called
  * duplicates, and then only copies within a millisecond too. */
-static bool is_capture_duplicate(td_endpoint *me, const td_segment *seg)
+static bool is_capture_duplicate(td_endpoint *me, const td_segment *seg, uint32_t head)
 {
-    uint32_t fingerprint = segment_fingerprint(seg);
+    uint32_t fingerprint = segment_fingerprint(seg, head);
     int64_t now_us = seg->time_ns / 1000;
     bool same = me->instances && me->last_fingerprint == fingerprint;
     bool close = now_us >= me->last_time_us && now_us - me->last_time_us < TD_DUPLICATE_WINDOW_US;
 
     me->last_time_us = now_us;
     if (!same) {
-        if (me->instances == 3 && (me->flags & TD_EP_GROUP_CLOSE))
-            me->flags |= TD_EP_TRIPLES_LEARNED;
-        if (me->flags & TD_EP_COPIES_SEEN)
-            me->flags |= TD_EP_COPIES_LEARNED;
-        me->flags &= (uint8_t)~TD_EP_COPIES_SEEN;
-        me->flags |= TD_EP_GROUP_CLOSE;
+        /* One store of the flags: a byte store may alias anything, and forces reloads. */
+        uint8_t flags = me->flags;
+        if (me->instances == 3 && (flags & TD_EP_GROUP_CLOSE))
+            flags |= TD_EP_TRIPLES_LEARNED;
+        if (flags & TD_EP_COPIES_SEEN)
+            flags |= TD_EP_COPIES_LEARNED;
+        me->flags = (uint8_t)((flags & ~TD_EP_COPIES_SEEN) | TD_EP_GROUP_CLOSE);
         me->last_fingerprint = fingerprint;
         me->instances = 1;
         me->copy_position = 0;
@@ -163,7 +165,7 @@ static uint32_t fill_hole(td_endpoint *me, uint32_t seq, uint32_t end)
 /* Payload bytes of this segment that the endpoint had not sent before: beyond next_seq,
  * or filling the latest hole below it (a FIN that overtook the last data). A
  * retransmission or a keep-alive's byte adds nothing. Moves next_seq on. */
-static uint32_t unique_payload(td_endpoint *me, const td_tcp *t)
+static inline uint32_t unique_payload(td_endpoint *me, const td_tcp *t)
 {
     uint32_t data_end = t->seq + t->len;
     uint32_t end = data_end + !!(t->flags & TD_SYN) + !!(t->flags & TD_FIN);
@@ -173,9 +175,11 @@ static uint32_t unique_payload(td_endpoint *me, const td_tcp *t)
         if (td_seq_after(t->seq, me->next_seq)) {
             me->hole_start = me->next_seq;
             me->hole_end = t->seq;
-        } else {
+        } else if (t->len) { /* an empty segment fills no hole */
             uint32_t below = td_seq_after(data_end, me->next_seq) ? me->next_seq : data_end;
-            unique = fill_hole(me, t->seq, below) + (data_end - below);
+            /* Nor does one that starts at next_seq: nothing of it lies below. */
+            uint32_t filled = t->seq == me->next_seq ? 0 : fill_hole(me, t->seq, below);
+            unique = filled + (data_end - below);
         }
         if (!td_seq_after(end, me->next_seq))
             return unique;
@@ -350,8 +354,8 @@ static void decide_rst_cause(const td_conv *conv, uint8_t r_index, const td_tcp 
 
 /* What the endpoint's segment leaves behind for the rules that look back: its latest
  * segment, its repeats, and its data after the peer's close. */
-static void remember_segment(td_conv *conv, uint8_t me_index, const td_segment *seg,
-                             bool needs_ack, bool late_payload)
+static inline void remember_segment(td_conv *conv, uint8_t me_index, const td_segment *seg,
+                                    uint32_t head, bool needs_ack, bool late_payload)
 {
     td_endpoint *me = &conv->ep[me_index];
     td_endpoint *peer = &conv->ep[!me_index];
@@ -361,7 +365,7 @@ static void remember_segment(td_conv *conv, uint8_t me_index, const td_segment *
     if (!needs_ack) {
         me->repeats = 0;
     } else {
-        uint32_t fingerprint = repeat_fingerprint(t);
+        uint32_t fingerprint = repeat_fingerprint(t, head);
         if (me->repeats && conv->repeat_fingerprint == fingerprint) {
             saturating_inc8(&me->repeats);
         } else {
@@ -385,7 +389,7 @@ static void remember_segment(td_conv *conv, uint8_t me_index, const td_segment *
 }
 
 /* The verdicts of one segment that is not a capture duplicate. */
-static void judge(td_conv *conv, const td_segment *seg, td_outcome *out)
+static void judge(td_conv *conv, const td_segment *seg, uint32_t head, td_outcome *out)
 {
     uint8_t me_index = seg->endpoint & 1;
     td_endpoint *me = &conv->ep[me_index];
@@ -436,21 +440,47 @@ static void judge(td_conv *conv, const td_segment *seg, td_outcome *out)
             out->fixed_sender =
                 fixed_sender_verdict(td_policy_sends_pure_ack(TD_POLICY_FIXED, false, false));
     }
-    remember_segment(conv, me_index, seg, needs_ack, late_payload);
+    remember_segment(conv, me_index, seg, head, needs_ack, late_payload);
+}
+
+/* Most segments come before either side's FIN and are neither FIN nor RST. Of judge(),
+ * such a segment needs only what it leaves for later rules: no verdict, cause, forward
+ * mark or fixed-sender question applies to it, and nothing of the teardown changes (no
+ * FIN to ACK, answer or send data after, no RST to explain). */
+static bool is_before_teardown(const td_conv *conv, const td_tcp *t)
+{
+    return !(t->flags & (TD_FIN | TD_RST)) && !conv->ep[0].fin_frame && !conv->ep[1].fin_frame;
+}
+
+static void judge_before_teardown(td_conv *conv, const td_segment *seg, uint32_t head)
+{
+    uint8_t me_index = seg->endpoint & 1;
+    td_endpoint *me = &conv->ep[me_index];
+    const td_tcp *t = &seg->tcp;
+    bool needs_ack = td_tcp_needs_ack(t, me->next_seq);
+
+    if (!is_keepalive(me, t))
+        unique_payload(me, t);
+    remember_segment(conv, me_index, seg, head, needs_ack, false);
+    me->last_fixed = TD_FIXED_SENDER_NOT_ASKED;
 }
 
 void td_conv_feed(td_conv *conv, const td_segment *seg, td_outcome *out)
 {
     td_endpoint *me = &conv->ep[seg->endpoint & 1];
+    uint32_t head = fingerprint_head(&seg->tcp);
 
     memset(out, 0, sizeof *out);
     /* Each segment fed counts an instance of its endpoint's latest one. */
     out->first_segment = !conv->ep[0].instances && !conv->ep[1].instances;
-    if (is_capture_duplicate(me, seg)) {
+    if (is_capture_duplicate(me, seg, head)) {
         out->verdicts = TD_V_CAPTURE_DUPLICATE;
         out->fixed_sender = (td_fixed_sender)me->last_fixed;
+    } else if (is_before_teardown(conv, &seg->tcp)) {
+        judge_before_teardown(conv, seg, head);
+        return; /* no verdict: nothing to count */
     } else {
-        judge(conv, seg, out);
+        judge(conv, seg, head, out);
         me->last_fixed = (uint8_t)out->fixed_sender;
     }
     out->counted = out->verdicts | (out->half_close_frame ? TD_V_HALF_CLOSE : 0);
