@@ -4,17 +4,20 @@
 
 #include <glib.h>
 
-/* Both arrays are allocated with GLib and freed on reset. Entries are 16 bytes and kept
- * in frame order, so a frame is found by binary search; details exist only for the
- * segments with a verdict or a fixed-sender verdict of their own. Appending is done here
- * rather than with a GArray: most frames of a teardown add an entry, and a generic append
- * cost several times the rest of the store's work. */
+#include "verdicts.h"
+
+_Static_assert(TD_VERDICT_COUNT <= 16, "frame entries keep verdict masks in 16 bits");
+
+/* Both arrays are allocated with GLib and freed on reset. Entries are kept in frame
+ * order, so a frame is found by binary search. Appending is done here rather than with a
+ * GArray: most frames of a teardown add an entry, and a generic append cost several times
+ * the rest of the store's work. */
 static frame_entry *entries;
 static guint entry_count;
 static guint entry_capacity;
-static frame_detail *details;
-static guint detail_count;
-static guint detail_capacity;
+static frame_numbers *numbers;
+static guint numbers_count;
+static guint numbers_capacity;
 /* Where the last look-up ended: passes read frames in order, so the next frame's entries
  * start there, and most look-ups need no search. */
 static guint cursor;
@@ -22,10 +25,10 @@ static guint cursor;
 void frame_store_reset(void)
 {
     g_free(entries);
-    g_free(details);
+    g_free(numbers);
     entries = NULL;
-    details = NULL;
-    entry_count = entry_capacity = detail_count = detail_capacity = 0;
+    numbers = NULL;
+    entry_count = entry_capacity = numbers_count = numbers_capacity = 0;
     cursor = 0;
 }
 
@@ -96,28 +99,28 @@ const frame_entry *frame_store_find(uint32_t frame, size_t *count)
     return &entries[at];
 }
 
-frame_detail *frame_store_attach_detail(frame_entry *entry)
+frame_numbers *frame_store_attach_numbers(frame_entry *entry)
 {
-    if (!entry->detail) {
-        if (!reserve_one((void **)&details, &detail_capacity, detail_count, sizeof *details))
+    if (!entry->numbers) {
+        if (!reserve_one((void **)&numbers, &numbers_capacity, numbers_count, sizeof *numbers))
             return NULL;
-        memset(&details[detail_count], 0, sizeof *details);
-        entry->detail = ++detail_count;
+        memset(&numbers[numbers_count], 0, sizeof *numbers);
+        entry->numbers = ++numbers_count;
     }
-    return &details[entry->detail - 1];
+    return &numbers[entry->numbers - 1];
 }
 
-frame_detail *frame_store_detail(uint32_t frame, uint32_t stream)
+frame_entry *frame_store_entry_of(uint32_t frame, uint32_t stream)
 {
     size_t count;
     frame_entry *e = (frame_entry *)frame_store_find(frame, &count);
     for (; count; count--, e++)
         if (e->stream == stream)
-            return frame_store_attach_detail(e);
+            return e;
     return NULL;
 }
 
-const frame_detail *frame_store_detail_of(const frame_entry *entry)
+const frame_numbers *frame_store_numbers_of(const frame_entry *entry)
 {
-    return entry->detail ? &details[entry->detail - 1] : NULL;
+    return entry->numbers ? &numbers[entry->numbers - 1] : NULL;
 }

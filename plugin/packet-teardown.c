@@ -99,8 +99,14 @@ static void add_frame(proto_tree *tree, int hf, tvbuff_t *tvb, uint32_t frame)
         add_generated_uint(tree, hf, tvb, frame);
 }
 
+/* Does the segment show more than the conversation's landmarks give? */
+static bool entry_has_verdicts(const frame_entry *entry)
+{
+    return entry->verdicts || entry->rst_cause != TD_RST_CAUSE_NONE;
+}
+
 static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const td_view *view,
-                   const frame_entry *entry, const frame_detail *detail)
+                   const frame_entry *entry)
 {
     proto_item *top = proto_tree_add_item(tree, proto_teardown, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(top);
@@ -123,33 +129,32 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const td
             entry->fixed_sender == TD_FIXED_SENDER_SENDS));
     if (entry->rst_cause != TD_RST_CAUSE_NONE)
         add_generated_uint(st, hf_teardown_rst_cause, tvb, entry->rst_cause);
-    if (!detail)
-        return;
-    add_frame(st, hf_teardown_rst_answers, tvb, detail->rst_answers);
-    if (entry->rst_cause == TD_RST_CAUSE_DATA_AFTER_CLOSE)
-        add_generated_uint(st, hf_teardown_lost_bytes, tvb, detail->lost_bytes);
-    if (detail->verdicts & TD_V_PROVOKED_RST) {
-        add_frame(st, hf_teardown_provoked_by, tvb, detail->related_frame);
-        add_generated_uint(st, hf_teardown_response_bytes, tvb, detail->response_bytes);
+    const frame_numbers *numbers = frame_store_numbers_of(entry);
+    if (numbers) {
+        add_frame(st, hf_teardown_rst_answers, tvb, numbers->rst_answers);
+        if (entry->rst_cause == TD_RST_CAUSE_DATA_AFTER_CLOSE)
+            add_generated_uint(st, hf_teardown_lost_bytes, tvb, numbers->lost_bytes);
+        if (entry->verdicts & TD_V_PROVOKED_RST) {
+            add_frame(st, hf_teardown_provoked_by, tvb, numbers->related_frame);
+            add_generated_uint(st, hf_teardown_response_bytes, tvb, numbers->response_bytes);
+        }
+        if (entry->verdicts & TD_V_RST_AFTER_CLOSE)
+            add_frame(st, hf_teardown_peer_last_frame, tvb, numbers->related_frame);
+        add_frame(st, hf_teardown_provoked_rst_frame, tvb, numbers->provoked_rst_frame);
     }
-    if (detail->verdicts & TD_V_RST_AFTER_CLOSE)
-        add_frame(st, hf_teardown_peer_last_frame, tvb, detail->related_frame);
-    add_frame(st, hf_teardown_provoked_rst_frame, tvb, detail->provoked_rst_frame);
-
-    mark_verdicts(pinfo, top, detail->verdicts);
+    if (entry->verdicts)
+        mark_verdicts(pinfo, top, entry->verdicts);
 }
 
-static void tap_segment(packet_info *pinfo, const frame_entry *entry, const frame_detail *detail)
+static void tap_segment(packet_info *pinfo, const frame_entry *entry)
 {
-    if ((!entry->first_segment && !(detail && detail->counted)) || !have_tap_listener(teardown_tap))
+    if ((!entry->first_segment && !entry->counted) || !have_tap_listener(teardown_tap))
         return;
     teardown_tap_info *info = wmem_new0(pinfo->pool, teardown_tap_info);
     info->first_segment = entry->first_segment;
     info->rst_cause = entry->rst_cause;
-    if (detail) {
-        info->counted = detail->counted;
-        info->first_kinds = detail->first_kinds;
-    }
+    info->counted = entry->counted;
+    info->first_kinds = entry->first_kinds;
     tap_queue_packet(teardown_tap, pinfo, info);
 }
 
@@ -158,28 +163,28 @@ static void tap_segment(packet_info *pinfo, const frame_entry *entry, const fram
  * them. Otherwise the verdicts still reach the expert tap and the Info column. */
 static void show_segment(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const frame_entry *entry)
 {
-    const frame_detail *detail = frame_store_detail_of(entry);
     bool rendered = tree && proto_field_is_referenced(tree, proto_teardown);
-    if (!rendered && !detail && !entry->first_segment)
-        return; /* most segments of a teardown, when nobody looks at the fields */
+    if (!rendered) {
+        /* Most segments of a teardown, when nobody looks at the fields, end here. */
+        if (entry->verdicts)
+            mark_verdicts(pinfo, NULL, entry->verdicts);
+        tap_segment(pinfo, entry);
+        return;
+    }
     const td_conv *conv = conversation_table_find(entry->stream);
     if (!conv)
         return;
-    if (rendered) {
-        int64_t now_ns = (int64_t)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
-        td_view view;
-        td_conv_view(conv, entry->endpoint, pinfo->num, now_ns, &view);
-        if (view.in_teardown || detail)
-            render(tvb, pinfo, tree, &view, entry, detail);
-    } else if (detail) {
-        mark_verdicts(pinfo, NULL, detail->verdicts);
-    }
-    tap_segment(pinfo, entry, detail);
+    int64_t now_ns = (int64_t)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
+    td_view view;
+    td_conv_view(conv, entry->endpoint, pinfo->num, now_ns, &view);
+    if (view.in_teardown || entry_has_verdicts(entry))
+        render(tvb, pinfo, tree, &view, entry);
+    tap_segment(pinfo, entry);
 }
 
-static bool has_detail(const td_outcome *out)
+static bool has_numbers(const td_outcome *out)
 {
-    return out->verdicts || out->counted || out->rst_answers;
+    return out->related_frame || out->rst_answers || out->response_bytes || out->lost_bytes;
 }
 
 /* Keeps what the frame shows, and the marks it leaves on earlier frames. Returns the
@@ -188,29 +193,32 @@ static bool has_detail(const td_outcome *out)
 static const frame_entry *store_outcome(uint32_t frame, uint32_t stream, uint8_t endpoint,
                                         const td_conv *conv, const td_outcome *out)
 {
-    if (!(has_detail(out) || out->first_segment || td_conv_in_teardown(conv, frame)))
+    if (!(out->verdicts || out->counted || out->rst_answers || out->first_segment ||
+          td_conv_in_teardown(conv, frame)))
         return NULL;
     frame_entry *entry = frame_store_add(frame, stream, endpoint);
     if (!entry)
         return NULL;
-    entry->fixed_sender = (uint8_t)out->fixed_sender;
-    entry->rst_cause = (uint8_t)out->rst_cause;
+    entry->endpoint = endpoint & 1;
+    entry->fixed_sender = out->fixed_sender & 3;
+    entry->rst_cause = out->rst_cause & 7;
     entry->first_segment = out->first_segment;
-    frame_detail *d;
-    if (has_detail(out) && (d = frame_store_attach_detail(entry))) {
-        d->verdicts |= out->verdicts;
-        d->counted = out->counted;
-        d->first_kinds = out->first_kinds;
-        d->related_frame = out->related_frame;
-        d->rst_answers = out->rst_answers;
-        d->response_bytes = out->response_bytes;
-        d->lost_bytes = out->lost_bytes;
+    entry->verdicts = (uint16_t)out->verdicts;
+    entry->counted = (uint16_t)out->counted;
+    entry->first_kinds = (uint16_t)out->first_kinds;
+    frame_numbers *n;
+    if (has_numbers(out) && (n = frame_store_attach_numbers(entry))) {
+        n->related_frame = out->related_frame;
+        n->rst_answers = out->rst_answers;
+        n->response_bytes = out->response_bytes;
+        n->lost_bytes = out->lost_bytes;
     }
-    frame_detail *mark;
-    if (out->half_close_frame && (mark = frame_store_detail(out->half_close_frame, stream)))
-        mark->verdicts |= TD_V_HALF_CLOSE;
-    if (out->provoked_by_frame && (mark = frame_store_detail(out->provoked_by_frame, stream)))
-        mark->provoked_rst_frame = frame;
+    frame_entry *marked;
+    if (out->half_close_frame && (marked = frame_store_entry_of(out->half_close_frame, stream)))
+        marked->verdicts |= TD_V_HALF_CLOSE;
+    if (out->provoked_by_frame && (marked = frame_store_entry_of(out->provoked_by_frame, stream)) &&
+        (n = frame_store_attach_numbers(marked)))
+        n->provoked_rst_frame = frame;
     return entry;
 }
 

@@ -199,49 +199,52 @@ static double run_once(const stream *s, td_conv *convs, bool view)
 
 /* What the plugin's frame store would hold for this capture: an entry for each segment
  * that shows something (store_outcome() in plugin/packet-teardown.c decides from the same
- * outcome), a detail for those with more to show, forward marks included. */
+ * outcome), numbers for those that link to other frames or count bytes, forward marks
+ * included. */
 typedef struct plugin_tally {
     uint64_t flagged; /* frames with a verdict once the capture has been read */
     uint64_t entries; /* frame_entry */
-    uint64_t details; /* frame_detail */
+    uint64_t numbers; /* frame_numbers */
     uint64_t verdicts[TD_VERDICT_COUNT];
 } plugin_tally;
+
+static bool has_numbers(const td_outcome *out)
+{
+    return out->related_frame || out->rst_answers || out->response_bytes || out->lost_bytes;
+}
 
 static void tally_plugin(const stream *s, td_conv *convs, plugin_tally *t)
 {
     memset(t, 0, sizeof *t);
     memset(convs, 0, (size_t)s->conversations * sizeof *convs);
-    /* Frame -> verdict bits, and whether it has a detail; frames are dense from 1. */
+    /* Frame -> verdict bits, and whether it has numbers; frames are dense from 1. */
     uint32_t frames = s->count ? s->seg[s->count - 1].frame : 0;
     uint32_t *verdicts = g_new0(uint32_t, (size_t)frames + 1);
-    uint8_t *has_detail = g_new0(uint8_t, (size_t)frames + 1);
+    uint8_t *has_numbers_at = g_new0(uint8_t, (size_t)frames + 1);
 
     for (size_t i = 0; i < s->count; i++) {
         const td_segment *seg = &s->seg[i];
         td_conv *conv = &convs[s->conv[i]];
         td_outcome out;
         td_conv_feed(conv, seg, &out);
-        bool detail = out.verdicts || out.counted || out.rst_answers;
-        if (detail || out.first_segment || td_conv_in_teardown(conv, seg->frame))
+        if (out.verdicts || out.counted || out.rst_answers || out.first_segment ||
+            td_conv_in_teardown(conv, seg->frame))
             t->entries++;
-        if (detail) {
-            has_detail[seg->frame] = 1;
-            verdicts[seg->frame] |= out.verdicts;
-        }
-        if (out.half_close_frame) {
-            has_detail[out.half_close_frame] = 1;
+        verdicts[seg->frame] |= out.verdicts;
+        if (has_numbers(&out))
+            has_numbers_at[seg->frame] = 1;
+        if (out.half_close_frame)
             verdicts[out.half_close_frame] |= TD_V_HALF_CLOSE;
-        }
         if (out.provoked_by_frame)
-            has_detail[out.provoked_by_frame] = 1;
+            has_numbers_at[out.provoked_by_frame] = 1;
     }
     for (uint32_t f = 1; f <= frames; f++) {
-        t->details += has_detail[f];
+        t->numbers += has_numbers_at[f];
         t->flagged += verdicts[f] != 0;
         for (unsigned b = 0; b < TD_VERDICT_COUNT; b++)
             t->verdicts[b] += (verdicts[f] >> b) & 1;
     }
-    g_free(has_detail);
+    g_free(has_numbers_at);
     g_free(verdicts);
 }
 
@@ -309,25 +312,27 @@ int main(int argc, char **argv)
     printf("  sizeof(td_conv)       %4zu bytes (the plugin's slot, in pages of 4096)\n",
            sizeof(td_conv));
     printf("per frame shown (the teardown, and each conversation's first frame):\n");
-    printf("  sizeof(frame_entry)   %4zu bytes (a GArray: up to twice that while it grows)\n",
+    printf("  sizeof(frame_entry)   %4zu bytes (an array that doubles: up to twice that)\n",
            sizeof(frame_entry));
-    printf("per frame with a verdict, a cause or a forward mark:\n");
-    printf("  sizeof(frame_detail)  %4zu bytes (a GArray too)\n", sizeof(frame_detail));
+    printf("per frame that links to another or counts bytes:\n");
+    printf("  sizeof(frame_numbers) %4zu bytes (an array that doubles too)\n",
+           sizeof(frame_numbers));
 
     printf("\nwhat the plugin keeps for this capture:\n");
-    printf("  flagged frames %" PRIu64 ", entries %" PRIu64 ", details %" PRIu64 "\n",
-           tally.flagged, tally.entries, tally.details);
+    printf("  flagged frames %" PRIu64 ", entries %" PRIu64 ", numbers %" PRIu64 "\n",
+           tally.flagged, tally.entries, tally.numbers);
     for (unsigned b = 0; b < TD_VERDICT_COUNT; b++)
         printf("    %-22s %8" PRIu64 " frames\n", td_verdict_table[b].name, tally.verdicts[b]);
     double conv_bytes = (double)((s.conversations + 4095) / 4096 * 4096) * (double)sizeof(td_conv);
     double entry_bytes = (double)tally.entries * (double)sizeof(frame_entry);
-    double detail_bytes = (double)tally.details * (double)sizeof(frame_detail);
-    printf("  about %.1f MB: conversations %.1f MB, entries %.1f to %.1f MB, details %.1f to "
+    double numbers_bytes = (double)tally.numbers * (double)sizeof(frame_numbers);
+    printf("  about %.1f MB: conversations %.1f MB, entries %.1f to %.1f MB, numbers %.1f to "
            "%.1f MB\n",
-           (conv_bytes + entry_bytes + detail_bytes) / 1e6, conv_bytes / 1e6, entry_bytes / 1e6,
-           2 * entry_bytes / 1e6, detail_bytes / 1e6, 2 * detail_bytes / 1e6);
-    printf("  %.0f bytes per conversation in all\n",
-           (conv_bytes + entry_bytes + detail_bytes) / (double)s.conversations);
+           (conv_bytes + entry_bytes + numbers_bytes) / 1e6, conv_bytes / 1e6, entry_bytes / 1e6,
+           2 * entry_bytes / 1e6, numbers_bytes / 1e6, 2 * numbers_bytes / 1e6);
+    printf("  %.0f bytes per conversation in all (%.0f with both arrays at their largest)\n",
+           (conv_bytes + entry_bytes + numbers_bytes) / (double)s.conversations,
+           (conv_bytes + 2 * entry_bytes + 2 * numbers_bytes) / (double)s.conversations);
     g_free(convs);
     g_free(s.seg);
     g_free(s.conv);
