@@ -50,22 +50,27 @@ static inline uint64_t td_wire_mix64(uint64_t x)
     return x;
 }
 
-/* A 64-bit hash of one endpoint: an address (addr_len bytes, a multiple of 4) and port.
- * Inline: the plugin hashes both endpoints of every frame. */
+/* A 64-bit hash of one endpoint: an address (4 or 16 bytes) and port. Inline: the plugin
+ * hashes both endpoints of every frame. */
 static inline uint64_t td_wire_endpoint_hash(const uint8_t *addr, size_t addr_len,
                                              uint16_t port)
 {
-    /* Length and port sit in bits the address words do not touch: an IPv4 endpoint is one
-     * input to one mix, and no two endpoints give the same input. */
+    /* Length and port sit in bits an IPv4 address does not touch: an IPv4 endpoint is one
+     * input to one mix, and no two give the same input. An IPv6 address is two 64-bit
+     * halves, one mix each. */
     uint64_t h = (uint64_t)addr_len << 48 | port;
-    for (size_t i = 0; i + 4 <= addr_len; i += 4) {
+    if (addr_len == 4) {
         uint32_t word;
-        memcpy(&word, addr + i, 4);
-        h = td_wire_mix64(h ^ ((uint64_t)word << 16));
+        memcpy(&word, addr, 4);
+        return td_wire_mix64(h ^ ((uint64_t)word << 16));
+    }
+    for (size_t i = 0; i + 8 <= addr_len; i += 8) {
+        uint64_t half;
+        memcpy(&half, addr + i, 8);
+        h = td_wire_mix64(h ^ half);
     }
     return h;
 }
-
 
 /* A 64-bit hash of the address and port pair, the same in both directions: the sum of the
  * two endpoints' hashes. */
