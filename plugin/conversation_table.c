@@ -4,8 +4,7 @@
 
 #include <glib.h>
 
-#define PAGE_BITS 12
-#define PAGE_SIZE (1u << PAGE_BITS)
+#define PAGE_SIZE CONVERSATION_TABLE_PAGE_SIZE
 
 /* Pages of PAGE_SIZE entries; a directory of page pointers that doubles as it grows.
  * Allocated with GLib and freed on reset, so redissection starts from nothing. */
@@ -23,7 +22,7 @@ void conversation_table_reset(void)
 
 td_conv *conversation_table_find(uint32_t stream)
 {
-    uint32_t page = stream >> PAGE_BITS;
+    uint32_t page = stream / PAGE_SIZE;
     if (page >= page_count || !pages[page])
         return NULL;
     return &pages[page][stream & (PAGE_SIZE - 1)];
@@ -31,7 +30,7 @@ td_conv *conversation_table_find(uint32_t stream)
 
 td_conv *conversation_table_get(uint32_t stream)
 {
-    uint32_t page = stream >> PAGE_BITS;
+    uint32_t page = stream / PAGE_SIZE;
     if (page >= page_count) {
         uint32_t count = page_count ? page_count : 16;
         while (count <= page)

@@ -309,8 +309,8 @@ int main(int argc, char **argv)
            (double)s.count / best_view / 1e6, best_view / (double)s.count * 1e9);
 
     printf("\nstate per conversation:\n");
-    printf("  sizeof(td_conv)       %4zu bytes (the plugin's slot, in pages of 4096)\n",
-           sizeof(td_conv));
+    printf("  sizeof(td_conv)       %4zu bytes (the plugin's slot, in pages of %u)\n",
+           sizeof(td_conv), CONVERSATION_TABLE_PAGE_SIZE);
     printf("per frame shown (the teardown, and each conversation's first frame):\n");
     printf("  sizeof(frame_entry)   %4zu bytes (an array that doubles: up to twice that)\n",
            sizeof(frame_entry));
@@ -323,7 +323,8 @@ int main(int argc, char **argv)
            tally.flagged, tally.entries, tally.numbers);
     for (unsigned b = 0; b < TD_VERDICT_COUNT; b++)
         printf("    %-22s %8" PRIu64 " frames\n", td_verdict_table[b].name, tally.verdicts[b]);
-    double conv_bytes = (double)((s.conversations + 4095) / 4096 * 4096) * (double)sizeof(td_conv);
+    const uint32_t page = CONVERSATION_TABLE_PAGE_SIZE;
+    double conv_bytes = (double)((s.conversations + page - 1) / page * page) * (double)sizeof(td_conv);
     double entry_bytes = (double)tally.entries * (double)sizeof(frame_entry);
     double numbers_bytes = (double)tally.numbers * (double)sizeof(frame_numbers);
     printf("  about %.1f MB: conversations %.1f MB, entries %.1f to %.1f MB, numbers %.1f to "
