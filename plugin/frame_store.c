@@ -49,26 +49,26 @@ static guint lower_bound(uint32_t frame)
     return lo;
 }
 
-/* Room for one more element in an array of *capacity elements of size each, *count of
- * them in use: doubles it when full. False if memory was refused. */
-static bool reserve_one(void **array, guint *capacity, guint count, size_t size)
+/* The array with room for one more element of size bytes: *capacity of them, count in
+ * use; doubled when full. NULL if memory was refused, the array then unchanged. */
+static void *with_room_for_one(void *array, guint *capacity, guint count, size_t size)
 {
     if (count < *capacity)
-        return true;
+        return array;
     guint grown_capacity = *capacity ? *capacity * 2 : 4096;
-    void *grown = grown_capacity > *capacity ? g_try_realloc_n(*array, grown_capacity, size)
+    void *grown = grown_capacity > *capacity ? g_try_realloc_n(array, grown_capacity, size)
                                              : NULL;
-    if (!grown)
-        return false;
-    *array = grown;
-    *capacity = grown_capacity;
-    return true;
+    if (grown)
+        *capacity = grown_capacity;
+    return grown;
 }
 
 frame_entry *frame_store_add(uint32_t frame, uint32_t stream, uint8_t endpoint)
 {
-    if (!reserve_one((void **)&entries, &entry_capacity, entry_count, sizeof *entries))
+    frame_entry *room = with_room_for_one(entries, &entry_capacity, entry_count, sizeof *entries);
+    if (!room)
         return NULL;
+    entries = room;
     guint at = entry_count;
     if (at && entries[at - 1].frame > frame) {
         at = lower_bound(frame + 1); /* not expected on a first pass; kept sorted regardless */
@@ -102,8 +102,11 @@ const frame_entry *frame_store_find(uint32_t frame, size_t *count)
 frame_numbers *frame_store_attach_numbers(frame_entry *entry)
 {
     if (!entry->numbers) {
-        if (!reserve_one((void **)&numbers, &numbers_capacity, numbers_count, sizeof *numbers))
+        frame_numbers *room = with_room_for_one(numbers, &numbers_capacity, numbers_count,
+                                                sizeof *numbers);
+        if (!room)
             return NULL;
+        numbers = room;
         memset(&numbers[numbers_count], 0, sizeof *numbers);
         entry->numbers = ++numbers_count;
     }
