@@ -187,13 +187,39 @@ def count_streams(runner, capture):
     return len(streams)
 
 
-def run_callgrind(runner, capture, extra, tag):
+# Wireshark seeds its hash maps from GLib's g_random_int in every run (wmem_map's
+# multiplier, wmem_strong_hash's seeds), so where its keys collide, and what its own work
+# costs, changed from one run to the next: by up to 230 instructions a frame, more than
+# most changes to the plugin. Loaded ahead of GLib, this answers with one odd constant.
+FIXED_SEED_SOURCE = "#include <stdint.h>\nuint32_t g_random_int(void) { return 0x9e3779b1u; }\n"
+
+
+def fixed_seed_library(folder):
+    """A library that fixes Wireshark's hash seeds, built in folder; None without a C
+    compiler (the counts then vary from run to run, as said above)."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        print("run-bench: no C compiler: hash seeds vary, and so do the counts")
+        return None
+    source = os.path.join(folder, "fixed-seed.c")
+    library = os.path.join(folder, "fixed-seed.so")
+    with open(source, "w") as f:
+        f.write(FIXED_SEED_SOURCE)
+    subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", library, source], check=True)
+    os.chmod(library, 0o755)
+    return library
+
+
+def run_callgrind(runner, capture, extra, tag, preload):
     """Instructions tshark executes with these arguments, its output discarded."""
     out_file = os.path.join(runner.home, "callgrind-%s.out" % tag)
     cmd = runner.command(["-n", "-r", capture] + extra)
+    if preload:
+        cmd.insert(cmd.index("env") + 1, "LD_PRELOAD=" + preload)
     # setpriv and env come first: valgrind goes right before tshark. Without address
     # randomisation: Wireshark keys hash tables by pointers, and where its allocations land
-    # changed the counts by up to 0.1 % from one run to the next; with it off, by 0.01 %.
+    # changed the counts by up to 0.1 % from one run to the next. With both fixed, the same
+    # run repeats to within a few thousand instructions.
     at = cmd.index(runner.tshark)
     cmd[at:at] = (["setarch", "-R"] if shutil.which("setarch") else []) + [
         "valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_file]
@@ -214,6 +240,7 @@ def report_callgrind(runners, capture, modes):
     """Start-up (plugin registration included) is measured apart, on the first two frames
     (-c 2), so that the per-frame figures do not depend on the capture's length."""
     frames = count_frames(runners["without"], capture)
+    preload = fixed_seed_library(runners["with"].root)
     print("\ncallgrind: instructions executed; per frame = (whole - first 2) / (frames - 2),"
           " %d frames" % frames)
     summary = []
@@ -224,9 +251,9 @@ def report_callgrind(runners, capture, modes):
         print("  %-8s %15s %15s %12s" % ("", "whole capture", "first 2 frames", "per frame"))
         per_frame = {}
         for v in VARIANTS:
-            total = run_callgrind(runners[v], capture, extra[v], "%s-%s" % (mode, v))
+            total = run_callgrind(runners[v], capture, extra[v], "%s-%s" % (mode, v), preload)
             startup = run_callgrind(runners[v], capture, extra[v] + ["-c", "2"],
-                                    "%s-%s-startup" % (mode, v))
+                                    "%s-%s-startup" % (mode, v), preload)
             per_frame[v] = (total - startup) / max(frames - 2, 1)
             print("  %-8s %15d %15d %12.0f" % (v, total, startup, per_frame[v]), flush=True)
         ratio = per_frame["with"] / per_frame["without"]
