@@ -69,6 +69,7 @@ static void teardown_init(void)
     conversation_table_reset();
     frame_store_reset();
     stream_cache_reset();
+    segment_reader_reset();
 }
 
 /* Expert infos (under item, or for the expert tap alone when item is NULL) and the Info

@@ -63,16 +63,48 @@ static tvbuff_t *reassembled_segment(packet_info *pinfo, tvbuff_t *frame_tvb,
     return NULL;
 }
 
+/* How many streams TCP had numbered when the previous frame was read, or STREAMS_UNKNOWN
+ * (before a file's first frame). TCP numbers a stream when it creates it, counting up from
+ * 0, so the difference to its count now is how many streams this frame created. */
+#define STREAMS_UNKNOWN UINT32_MAX
+static uint32_t streams_before_frame = STREAMS_UNKNOWN;
+
+void segment_reader_reset(void)
+{
+    streams_before_frame = STREAMS_UNKNOWN;
+}
+
+/* The streams TCP created while dissecting this frame, or STREAMS_UNKNOWN. Asked once per
+ * frame, every frame of a first pass, so that nothing created in a frame that the reader
+ * skips is counted for the next. */
+static uint32_t streams_created_by_frame(void)
+{
+    uint32_t streams = get_tcp_stream_count();
+    uint32_t created = streams_before_frame == STREAMS_UNKNOWN ? STREAMS_UNKNOWN
+                                                               : streams - streams_before_frame;
+    streams_before_frame = streams;
+    return created;
+}
+
 /* TCP's own stream number for the segment: cached by address and port pair, asked of
  * Wireshark's conversation table only where TCP may have changed it. TCP starts a new
  * stream on a pair only on a SYN without ACK (a reused port with a new initial sequence
  * number); a SYN-ACK finds the stream its SYN started. So the table is asked on a SYN, on
  * a pair not cached yet, and on a pair whose last frame the reader could not read (it may
- * have been such a SYN). */
-static bool stream_of(packet_info *pinfo, uint64_t pair, uint8_t flags, uint32_t *stream)
+ * have been such a SYN). A pair not cached yet whose frame created exactly one stream,
+ * where the segment is the frame's only TCP layer, has that stream, the newest: most
+ * conversations begin so, and the table is not asked for them. */
+static bool stream_of(packet_info *pinfo, uint64_t pair, uint8_t flags, bool only_tcp_layer,
+                      uint32_t created, uint32_t *stream)
 {
-    if ((flags & (TD_SYN | TD_ACK)) != TD_SYN && stream_cache_find(pair, stream))
+    bool cached = stream_cache_find(pair, stream);
+    if (cached && (flags & (TD_SYN | TD_ACK)) != TD_SYN)
         return true;
+    if (!cached && only_tcp_layer && created == 1) {
+        *stream = streams_before_frame - 1; /* the newest: TCP's count is now taken */
+        stream_cache_put(pair, *stream);
+        return true;
+    }
     conversation_t *conv = find_conversation_pinfo(pinfo, 0);
     struct tcp_analysis *tcpd = conv ? conversation_get_proto_data(conv, proto_tcp) : NULL;
     if (!tcpd)
@@ -103,6 +135,7 @@ static bool may_be_quoted(size_t tcp_off, size_t addr_len)
 segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool trust_ip_id,
                                  teardown_segment *out)
 {
+    uint32_t created = streams_created_by_frame();
     if (pinfo->ptype != PT_TCP)
         return SEGMENT_NOT_TCP;
     const address *src = &pinfo->src, *dst = &pinfo->dst;
@@ -125,7 +158,10 @@ segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool t
     int32_t ip_id;
     bool found = td_wire_find_tcp(bytes, captured, &ep, ip_header_hint(src, bytes, captured),
                                   &tcp_off, &segment_len, &ip_id);
-    if (!found || may_be_quoted(tcp_off, ep.addr_len)) {
+    /* Found this early, the last TCP layer is the only one: no other, nor an ICMP error,
+     * fits before it. */
+    bool only_tcp_layer = found && !may_be_quoted(tcp_off, ep.addr_len);
+    if (!only_tcp_layer) {
         segment_read_status where = last_tcp_layer(pinfo);
         if (where != SEGMENT_READ_OK)
             return where;
@@ -148,7 +184,7 @@ segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool t
                            &seg->options_digest) ||
         segment_len < header_len)
         return unreadable(pair);
-    if (!stream_of(pinfo, pair, seg->tcp.flags, &out->stream))
+    if (!stream_of(pinfo, pair, seg->tcp.flags, only_tcp_layer, created, &out->stream))
         return SEGMENT_UNREADABLE;
 
     seg->tcp.len = segment_len - header_len;

@@ -33,7 +33,11 @@ typedef enum segment_read_status {
 /* Looks up the protocol ids it needs; call from the handoff. */
 void segment_reader_init(void);
 
-/* The segment of the frame's last TCP layer. */
+/* Forgets what it knew of the previous frame (a new file, or a redissection). */
+void segment_reader_reset(void);
+
+/* The segment of the frame's last TCP layer. Called for every frame of a first pass, in
+ * order, TCP segment or not. */
 segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool trust_ip_id,
                                  teardown_segment *out);
 

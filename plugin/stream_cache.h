@@ -1,8 +1,8 @@
 /* Which tcp.stream a segment belongs to, by its addresses and ports, without asking
  * Wireshark's conversation table on every frame: that look-up alone costs more than the
  * rest of the plugin. TCP starts a new stream for an address and port pair only on a SYN,
- * so the caller asks Wireshark on a SYN and on a miss, and caches the answer here for the
- * pair's other segments. 12 bytes an entry, at most four fifths of the slots in use. */
+ * so the caller asks Wireshark on a SYN and on a miss (unless the frame itself created
+ * the stream), and caches the answer here for the pair's other segments. 12 bytes an entry, at most four fifths of the slots in use. */
 #ifndef TEARDOWN_STREAM_CACHE_H
 #define TEARDOWN_STREAM_CACHE_H
 
