@@ -2,7 +2,8 @@
  * Wireshark's conversation table on every frame: that look-up alone costs more than the
  * rest of the plugin. TCP starts a new stream for an address and port pair only on a SYN,
  * so the caller asks Wireshark on a SYN and on a miss (unless the frame itself created
- * the stream), and caches the answer here for the pair's other segments. 12 bytes an entry, at most four fifths of the slots in use. */
+ * the stream), and caches the answer here for the pair's other segments. 12 bytes an
+ * entry, at most four fifths of the slots in use. */
 #ifndef TEARDOWN_STREAM_CACHE_H
 #define TEARDOWN_STREAM_CACHE_H
 
