@@ -74,16 +74,17 @@ void segment_reader_reset(void)
     streams_before_frame = STREAMS_UNKNOWN;
 }
 
-/* The streams TCP created while dissecting this frame, or STREAMS_UNKNOWN. Asked once per
- * frame, every frame of a first pass, so that nothing created in a frame that the reader
- * skips is counted for the next. */
-static uint32_t streams_created_by_frame(void)
+#define NO_STREAM UINT32_MAX
+
+/* The stream TCP created while dissecting this frame if it created exactly one, else
+ * NO_STREAM. Asked once per frame, every frame of a first pass, so that nothing created in
+ * a frame that the reader skips is counted for the next. */
+static uint32_t stream_created_by_frame(void)
 {
     uint32_t streams = get_tcp_stream_count();
-    uint32_t created = streams_before_frame == STREAMS_UNKNOWN ? STREAMS_UNKNOWN
-                                                               : streams - streams_before_frame;
+    bool one = streams_before_frame != STREAMS_UNKNOWN && streams - streams_before_frame == 1;
     streams_before_frame = streams;
-    return created;
+    return one ? streams - 1 : NO_STREAM;
 }
 
 /* TCP's own stream number for the segment: cached by address and port pair, asked of
@@ -95,13 +96,13 @@ static uint32_t streams_created_by_frame(void)
  * where the segment is the frame's only TCP layer, has that stream, the newest: most
  * conversations begin so, and the table is not asked for them. */
 static bool stream_of(packet_info *pinfo, uint64_t pair, uint8_t flags, bool only_tcp_layer,
-                      uint32_t created, uint32_t *stream)
+                      uint32_t created_stream, uint32_t *stream)
 {
     bool cached = stream_cache_find(pair, stream);
     if (cached && (flags & (TD_SYN | TD_ACK)) != TD_SYN)
         return true;
-    if (!cached && only_tcp_layer && created == 1) {
-        *stream = streams_before_frame - 1; /* the newest: TCP's count is now taken */
+    if (!cached && only_tcp_layer && created_stream != NO_STREAM) {
+        *stream = created_stream;
         stream_cache_put(pair, *stream);
         return true;
     }
@@ -135,7 +136,7 @@ static bool may_be_quoted(size_t tcp_off, size_t addr_len)
 segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool trust_ip_id,
                                  teardown_segment *out)
 {
-    uint32_t created = streams_created_by_frame();
+    uint32_t created_stream = stream_created_by_frame();
     if (pinfo->ptype != PT_TCP)
         return SEGMENT_NOT_TCP;
     const address *src = &pinfo->src, *dst = &pinfo->dst;
@@ -184,7 +185,7 @@ segment_read_status segment_read(tvbuff_t *frame_tvb, packet_info *pinfo, bool t
                            &seg->options_digest) ||
         segment_len < header_len)
         return unreadable(pair);
-    if (!stream_of(pinfo, pair, seg->tcp.flags, only_tcp_layer, created, &out->stream))
+    if (!stream_of(pinfo, pair, seg->tcp.flags, only_tcp_layer, created_stream, &out->stream))
         return SEGMENT_UNREADABLE;
 
     seg->tcp.len = segment_len - header_len;
