@@ -8,45 +8,94 @@
 
 _Static_assert(TD_VERDICT_COUNT <= 16, "frame entries keep verdict masks in 16 bits");
 
-/* Both arrays are allocated with GLib and freed on reset. Entries are kept in frame
- * order, so a frame is found by binary search. Appending is done here rather than with a
- * GArray: most frames of a teardown add an entry, and a generic append cost several times
- * the rest of the store's work. */
-static frame_entry *entries;
-static guint entry_count;
-static guint entry_capacity;
+/* A plain entry: everything but the frame packed in one word. */
+typedef struct plain_entry {
+    uint32_t frame;
+    uint32_t packed; /* PLAIN_* */
+} plain_entry;
+
+enum {
+    PLAIN_ENDPOINT           = 1u << 0,
+    PLAIN_FIXED_SENDER_SHIFT = 1,       /* 2 bits of td_fixed_sender */
+    PLAIN_FIRST_SEGMENT      = 1u << 3,
+    PLAIN_REVEALS_HALF_CLOSE = 1u << 4, /* counted and first_kinds are TD_V_HALF_CLOSE */
+    PLAIN_STREAM_SHIFT       = 5,
+};
+
+_Static_assert(FRAME_STORE_PLAIN_STREAM_LIMIT == UINT32_C(1) << (32 - PLAIN_STREAM_SHIFT),
+               "the stream fills the rest of the word");
+_Static_assert(sizeof(plain_entry) == FRAME_STORE_PLAIN_ENTRY_SIZE, "the size frame_store.h tells");
+
+/* One array of entries in frame order, so that a frame is found by binary search.
+ * Appending is done here rather than with a GArray: most frames of a teardown add an
+ * entry, and a generic append cost several times the rest of the store's work. Every
+ * element starts with its frame number. */
+typedef struct entry_array {
+    void  *items;
+    size_t size;     /* of one element */
+    guint  count;
+    guint  capacity;
+    /* Where the last look-up ended: passes read frames in order, so the next frame's
+     * entry is there, and most look-ups need no search. */
+    guint  cursor;
+} entry_array;
+
+/* All arrays are allocated with GLib and freed on reset. A frame has at most one entry,
+ * in one of the two entry arrays. */
+static entry_array whole = { .size = sizeof(frame_entry) };
+static entry_array plain = { .size = sizeof(plain_entry) };
 static frame_numbers *numbers;
 static guint numbers_count;
 static guint numbers_capacity;
-/* Where the last look-up ended: passes read frames in order, so the next frame's entries
- * start there, and most look-ups need no search. */
-static guint cursor;
+
+static void array_free(entry_array *a)
+{
+    g_free(a->items);
+    a->items = NULL;
+    a->count = a->capacity = a->cursor = 0;
+}
 
 void frame_store_reset(void)
 {
-    g_free(entries);
+    array_free(&whole);
+    array_free(&plain);
     g_free(numbers);
-    entries = NULL;
     numbers = NULL;
-    entry_count = entry_capacity = numbers_count = numbers_capacity = 0;
-    cursor = 0;
+    numbers_count = numbers_capacity = 0;
+}
+
+static uint32_t frame_at(const entry_array *a, guint i)
+{
+    uint32_t frame;
+    memcpy(&frame, (const char *)a->items + (size_t)i * a->size, sizeof frame);
+    return frame;
 }
 
 /* The first position whose frame is >= frame. */
-static guint lower_bound(uint32_t frame)
+static guint lower_bound(const entry_array *a, uint32_t frame)
 {
-    if (cursor <= entry_count && (cursor == entry_count || entries[cursor].frame >= frame) &&
-        (cursor == 0 || entries[cursor - 1].frame < frame))
-        return cursor;
-    guint lo = 0, hi = entry_count;
+    guint c = a->cursor;
+    if (c <= a->count && (c == a->count || frame_at(a, c) >= frame) &&
+        (c == 0 || frame_at(a, c - 1) < frame))
+        return c;
+    guint lo = 0, hi = a->count;
     while (lo < hi) {
         guint mid = lo + (hi - lo) / 2;
-        if (entries[mid].frame < frame)
+        if (frame_at(a, mid) < frame)
             lo = mid + 1;
         else
             hi = mid;
     }
     return lo;
+}
+
+/* The element of frame, or NULL; the cursor moves past it. */
+static void *array_find(entry_array *a, uint32_t frame)
+{
+    guint at = lower_bound(a, frame);
+    bool found = at < a->count && frame_at(a, at) == frame;
+    a->cursor = at + found;
+    return found ? (char *)a->items + (size_t)at * a->size : NULL;
 }
 
 /* The array with room for one more element of size bytes: *capacity of them, count in
@@ -63,64 +112,93 @@ static void *with_room_for_one(void *array, guint *capacity, guint count, size_t
     return grown;
 }
 
-frame_entry *frame_store_add(uint32_t frame, uint32_t stream, uint8_t endpoint)
+/* Room for the element of frame, in frame order; NULL if memory was refused. */
+static void *array_insert(entry_array *a, uint32_t frame)
 {
-    frame_entry *room = with_room_for_one(entries, &entry_capacity, entry_count, sizeof *entries);
+    void *room = with_room_for_one(a->items, &a->capacity, a->count, a->size);
     if (!room)
         return NULL;
-    entries = room;
-    guint at = entry_count;
-    if (at && entries[at - 1].frame > frame) {
-        at = lower_bound(frame + 1); /* not expected on a first pass; kept sorted regardless */
-        memmove(&entries[at + 1], &entries[at], (entry_count - at) * sizeof *entries);
+    a->items = room;
+    guint at = a->count;
+    char *base = a->items;
+    if (at && frame_at(a, at - 1) > frame) {
+        at = lower_bound(a, frame + 1); /* not expected on a first pass; kept sorted regardless */
+        memmove(base + (size_t)(at + 1) * a->size, base + (size_t)at * a->size,
+                (size_t)(a->count - at) * a->size);
     }
-    entry_count++;
-    frame_entry *e = &entries[at];
-    memset(e, 0, sizeof *e);
-    e->frame = frame;
-    e->stream = stream;
-    e->endpoint = endpoint;
-    return e;
+    a->count++;
+    return base + (size_t)at * a->size;
 }
 
-const frame_entry *frame_store_find(uint32_t frame, size_t *count)
+bool frame_store_add(const frame_entry *entry)
 {
-    *count = 0;
-    if (!entries)
+    if (frame_entry_is_plain(entry)) {
+        plain_entry *p = array_insert(&plain, entry->frame);
+        if (!p)
+            return false;
+        p->frame = entry->frame;
+        p->packed = entry->stream << PLAIN_STREAM_SHIFT |
+                    (uint32_t)entry->fixed_sender << PLAIN_FIXED_SENDER_SHIFT |
+                    (entry->endpoint ? PLAIN_ENDPOINT : 0) |
+                    (entry->first_segment ? PLAIN_FIRST_SEGMENT : 0) |
+                    (entry->counted ? PLAIN_REVEALS_HALF_CLOSE : 0);
+        return true;
+    }
+    frame_entry *e = array_insert(&whole, entry->frame);
+    if (!e)
+        return false;
+    *e = *entry;
+    return true;
+}
+
+bool frame_store_find(uint32_t frame, frame_entry *out)
+{
+    const frame_entry *e = whole.items ? array_find(&whole, frame) : NULL;
+    if (e) {
+        *out = *e;
+        return true;
+    }
+    const plain_entry *p = plain.items ? array_find(&plain, frame) : NULL;
+    if (!p)
+        return false;
+    memset(out, 0, sizeof *out);
+    out->frame = p->frame;
+    out->stream = p->packed >> PLAIN_STREAM_SHIFT;
+    out->fixed_sender = (p->packed >> PLAIN_FIXED_SENDER_SHIFT) & 3;
+    out->endpoint = (p->packed & PLAIN_ENDPOINT) != 0;
+    out->first_segment = (p->packed & PLAIN_FIRST_SEGMENT) != 0;
+    if (p->packed & PLAIN_REVEALS_HALF_CLOSE)
+        out->counted = out->first_kinds = TD_V_HALF_CLOSE;
+    return true;
+}
+
+frame_numbers *frame_store_new_numbers(uint32_t *index)
+{
+    frame_numbers *room = with_room_for_one(numbers, &numbers_capacity, numbers_count,
+                                            sizeof *numbers);
+    if (!room)
         return NULL;
-    guint at = lower_bound(frame);
-    guint end = at;
-    while (end < entry_count && entries[end].frame == frame)
-        end++;
-    cursor = end;
-    if (end == at)
-        return NULL;
-    *count = end - at;
-    return &entries[at];
+    numbers = room;
+    memset(&numbers[numbers_count], 0, sizeof *numbers);
+    *index = ++numbers_count;
+    return &numbers[numbers_count - 1];
 }
 
 frame_numbers *frame_store_attach_numbers(frame_entry *entry)
 {
     if (!entry->numbers) {
-        frame_numbers *room = with_room_for_one(numbers, &numbers_capacity, numbers_count,
-                                                sizeof *numbers);
-        if (!room)
+        uint32_t index;
+        if (!frame_store_new_numbers(&index))
             return NULL;
-        numbers = room;
-        memset(&numbers[numbers_count], 0, sizeof *numbers);
-        entry->numbers = ++numbers_count;
+        entry->numbers = index;
     }
     return &numbers[entry->numbers - 1];
 }
 
 frame_entry *frame_store_entry_of(uint32_t frame, uint32_t stream)
 {
-    size_t count;
-    frame_entry *e = (frame_entry *)frame_store_find(frame, &count);
-    for (; count; count--, e++)
-        if (e->stream == stream)
-            return e;
-    return NULL;
+    frame_entry *e = whole.items ? array_find(&whole, frame) : NULL;
+    return e && e->stream == stream ? e : NULL;
 }
 
 const frame_numbers *frame_store_numbers_of(const frame_entry *entry)

@@ -183,54 +183,40 @@ static void show_segment(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, co
     tap_segment(pinfo, entry);
 }
 
-static bool has_numbers(const td_outcome *out)
+/* Keeps what the frame shows in *entry, and the marks it leaves on earlier frames.
+ * Returns false when the segment shows nothing or memory was refused. */
+static bool store_outcome(uint32_t frame, uint32_t stream, uint8_t endpoint, const td_conv *conv,
+                          const td_outcome *out, frame_entry *entry)
 {
-    return out->related_frame || out->rst_answers || out->response_bytes || out->lost_bytes;
-}
-
-/* Keeps what the frame shows, and the marks it leaves on earlier frames. Returns the
- * frame's entry, or NULL when the segment shows nothing: it is before the teardown, and
- * not the first. */
-static const frame_entry *store_outcome(uint32_t frame, uint32_t stream, uint8_t endpoint,
-                                        const td_conv *conv, const td_outcome *out)
-{
-    if (!(out->verdicts || out->counted || out->rst_answers || out->first_segment ||
-          td_conv_in_teardown(conv, frame)))
-        return NULL;
-    frame_entry *entry = frame_store_add(frame, stream, endpoint);
-    if (!entry)
-        return NULL;
-    entry->endpoint = endpoint & 1;
-    entry->fixed_sender = out->fixed_sender & 3;
-    entry->rst_cause = out->rst_cause & 7;
-    entry->first_segment = out->first_segment;
-    entry->verdicts = (uint16_t)out->verdicts;
-    entry->counted = (uint16_t)out->counted;
-    entry->first_kinds = (uint16_t)out->first_kinds;
+    if (!frame_entry_of_outcome(out, td_conv_in_teardown(conv, frame), frame, stream, endpoint,
+                                entry))
+        return false;
     frame_numbers *n;
-    if (has_numbers(out) && (n = frame_store_attach_numbers(entry))) {
+    if (outcome_has_numbers(out) && (n = frame_store_new_numbers(&entry->numbers))) {
         n->related_frame = out->related_frame;
         n->rst_answers = out->rst_answers;
         n->response_bytes = out->response_bytes;
         n->lost_bytes = out->lost_bytes;
     }
+    if (!frame_store_add(entry))
+        return false;
     frame_entry *marked;
     if (out->half_close_frame && (marked = frame_store_entry_of(out->half_close_frame, stream)))
         marked->verdicts |= TD_V_HALF_CLOSE;
     if (out->provoked_by_frame && (marked = frame_store_entry_of(out->provoked_by_frame, stream)) &&
         (n = frame_store_attach_numbers(marked)))
         n->provoked_rst_frame = frame;
-    return entry;
+    return true;
 }
 
-/* Shows every segment the first pass kept for this frame. Returns whether there was one. */
+/* Shows the segment the first pass kept for this frame. Returns whether there was one. */
 static bool show_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 {
-    size_t count = 0;
-    const frame_entry *entries = frame_store_find(pinfo->num, &count);
-    for (size_t i = 0; i < count; i++)
-        show_segment(tvb, pinfo, tree, &entries[i]);
-    return count > 0;
+    frame_entry entry;
+    if (!frame_store_find(pinfo->num, &entry))
+        return false;
+    show_segment(tvb, pinfo, tree, &entry);
+    return true;
 }
 
 /* Both passes return whether they showed anything: a postdissector that returns 0 is not
@@ -248,10 +234,10 @@ static bool first_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
     seg.endpoint = td_conv_endpoint(conv, ts.src_port, ts.dst_port, ts.src_addr_hash);
     td_outcome out;
     td_conv_feed(conv, &seg, &out);
-    const frame_entry *entry = store_outcome(pinfo->num, ts.stream, seg.endpoint, conv, &out);
-    if (!entry)
+    frame_entry entry;
+    if (!store_outcome(pinfo->num, ts.stream, seg.endpoint, conv, &out, &entry))
         return false;
-    show_segment(tvb, pinfo, tree, entry);
+    show_segment(tvb, pinfo, tree, &entry);
     return true;
 }
 

@@ -216,7 +216,7 @@ static td_fixed_sender fixed_sender_verdict(bool sends)
     return sends ? TD_FIXED_SENDER_SENDS : TD_FIXED_SENDER_WITHHOLDS;
 }
 
-static void note_fin(td_conv *conv, uint8_t me_index, const td_segment *seg)
+static void note_fin(td_conv *conv, uint8_t me_index, const td_segment *seg, td_outcome *out)
 {
     td_endpoint *me = &conv->ep[me_index];
     const td_endpoint *peer = &conv->ep[!me_index];
@@ -236,10 +236,12 @@ static void note_fin(td_conv *conv, uint8_t me_index, const td_segment *seg)
     me->fin_frame = seg->frame;
     me->fin_seq = fin_seq;
     me->unanswered_fins = earns_ack;
-    if (!peer->fin_frame)
+    if (!peer->fin_frame) {
         conv->closer = me_index;
-    else if (!((t->flags & TD_ACK) && t->ack == peer->fin_seq + 1))
+        out->markable = true;
+    } else if (!((t->flags & TD_ACK) && t->ack == peer->fin_seq + 1)) {
         conv->simultaneous = 1;
+    }
 }
 
 /* A duplicate ACK below the peer's FIN, sent after that FIN appeared, points at a hole: it
@@ -273,6 +275,7 @@ static void judge_pure_ack_after_fin_ack(td_conv *conv, uint8_t me_index, const 
         out->verdicts |= conv->simultaneous ? TD_V_SPURIOUS_ACK_HARMLESS
                                                                : TD_V_SPURIOUS_ACK;
         conv->spurious_frame = seg->frame;
+        out->markable = true;
     }
 }
 
@@ -419,7 +422,7 @@ static void judge(td_conv *conv, const td_segment *seg, uint32_t head, td_outcom
     }
 
     if (t->flags & TD_FIN)
-        note_fin(conv, me_index, seg);
+        note_fin(conv, me_index, seg, out);
     else if (me->fin_frame && needs_ack)
         saturating_inc8(&me->unanswered_other);
 

@@ -87,6 +87,8 @@ typedef struct td_outcome {
     /* Forward marks: what this segment reveals about earlier frames. */
     uint32_t        half_close_frame;  /* X's FIN: an early half-close */
     uint32_t        provoked_by_frame; /* the spurious ACK whose RST this is */
+    bool            markable;      /* a later segment may mark this one: X's first FIN
+                                      (the half-close) or a spurious ACK (its RST) */
 } td_outcome;
 
 /* What is known of a conversation as of one frame: everything here is derived from

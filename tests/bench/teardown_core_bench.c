@@ -198,20 +198,16 @@ static double run_once(const stream *s, td_conv *convs, bool view)
 }
 
 /* What the plugin's frame store would hold for this capture: an entry for each segment
- * that shows something (store_outcome() in plugin/packet-teardown.c decides from the same
- * outcome), numbers for those that link to other frames or count bytes, forward marks
- * included. */
+ * that shows something, plain or whole, and numbers for those that link to other frames
+ * or count bytes, forward marks included. The rules are the store's own (frame_store.h),
+ * applied to the same outcomes as in the plugin's first pass. */
 typedef struct plugin_tally {
     uint64_t flagged; /* frames with a verdict once the capture has been read */
-    uint64_t entries; /* frame_entry */
+    uint64_t plain;   /* entries kept plain */
+    uint64_t whole;   /* entries kept whole, as frame_entry */
     uint64_t numbers; /* frame_numbers */
     uint64_t verdicts[TD_VERDICT_COUNT];
 } plugin_tally;
-
-static bool has_numbers(const td_outcome *out)
-{
-    return out->related_frame || out->rst_answers || out->response_bytes || out->lost_bytes;
-}
 
 static void tally_plugin(const stream *s, td_conv *convs, plugin_tally *t)
 {
@@ -227,11 +223,17 @@ static void tally_plugin(const stream *s, td_conv *convs, plugin_tally *t)
         td_conv *conv = &convs[s->conv[i]];
         td_outcome out;
         td_conv_feed(conv, seg, &out);
-        if (out.verdicts || out.counted || out.rst_answers || out.first_segment ||
-            td_conv_in_teardown(conv, seg->frame))
-            t->entries++;
+        frame_entry entry;
+        if (frame_entry_of_outcome(&out, td_conv_in_teardown(conv, seg->frame), seg->frame,
+                                   s->conv[i], seg->endpoint, &entry)) {
+            entry.numbers = outcome_has_numbers(&out);
+            if (frame_entry_is_plain(&entry))
+                t->plain++;
+            else
+                t->whole++;
+        }
         verdicts[seg->frame] |= out.verdicts;
-        if (has_numbers(&out))
+        if (outcome_has_numbers(&out))
             has_numbers_at[seg->frame] = 1;
         if (out.half_close_frame)
             verdicts[out.half_close_frame] |= TD_V_HALF_CLOSE;
@@ -312,26 +314,29 @@ int main(int argc, char **argv)
     printf("  sizeof(td_conv)       %4zu bytes (the plugin's slot, in pages of %u)\n",
            sizeof(td_conv), CONVERSATION_TABLE_PAGE_SIZE);
     printf("per frame shown (the teardown, and each conversation's first frame):\n");
-    printf("  sizeof(frame_entry)   %4zu bytes (an array that doubles: up to twice that)\n",
-           sizeof(frame_entry));
+    printf("  plain entry           %4zu bytes (states and landmarks only; an array that "
+           "doubles: up to twice that)\n", FRAME_STORE_PLAIN_ENTRY_SIZE);
+    printf("  sizeof(frame_entry)   %4zu bytes (any other: a verdict, a cause, a count, a "
+           "forward mark; an array that doubles too)\n", sizeof(frame_entry));
     printf("per frame that links to another or counts bytes:\n");
     printf("  sizeof(frame_numbers) %4zu bytes (an array that doubles too)\n",
            sizeof(frame_numbers));
 
     printf("\nwhat the plugin keeps for this capture:\n");
-    printf("  flagged frames %" PRIu64 ", entries %" PRIu64 ", numbers %" PRIu64 "\n",
-           tally.flagged, tally.entries, tally.numbers);
+    printf("  flagged frames %" PRIu64 ", entries %" PRIu64 " plain and %" PRIu64
+           " whole, numbers %" PRIu64 "\n", tally.flagged, tally.plain, tally.whole, tally.numbers);
     for (unsigned b = 0; b < TD_VERDICT_COUNT; b++)
         printf("    %-22s %8" PRIu64 " frames\n", td_verdict_table[b].name, tally.verdicts[b]);
     const uint32_t page = CONVERSATION_TABLE_PAGE_SIZE;
     double conv_bytes = (double)((s.conversations + page - 1) / page * page) * (double)sizeof(td_conv);
-    double entry_bytes = (double)tally.entries * (double)sizeof(frame_entry);
+    double entry_bytes = (double)tally.plain * FRAME_STORE_PLAIN_ENTRY_SIZE +
+                         (double)tally.whole * (double)sizeof(frame_entry);
     double numbers_bytes = (double)tally.numbers * (double)sizeof(frame_numbers);
     printf("  about %.1f MB: conversations %.1f MB, entries %.1f to %.1f MB, numbers %.1f to "
            "%.1f MB\n",
            (conv_bytes + entry_bytes + numbers_bytes) / 1e6, conv_bytes / 1e6, entry_bytes / 1e6,
            2 * entry_bytes / 1e6, numbers_bytes / 1e6, 2 * numbers_bytes / 1e6);
-    printf("  %.0f bytes per conversation in all (%.0f with both arrays at their largest)\n",
+    printf("  %.0f bytes per conversation in all (%.0f with the arrays at their largest)\n",
            (conv_bytes + entry_bytes + numbers_bytes) / (double)s.conversations,
            (conv_bytes + 2 * entry_bytes + 2 * numbers_bytes) / (double)s.conversations);
     g_free(convs);
