@@ -32,7 +32,6 @@ _Static_assert(sizeof(plain_entry) == FRAME_STORE_PLAIN_ENTRY_SIZE, "the size fr
  * element starts with its frame number. */
 typedef struct entry_array {
     void  *items;
-    size_t size;     /* of one element */
     guint  count;
     guint  capacity;
     /* Where the last look-up ended: passes read frames in order, so the next frame's
@@ -42,8 +41,8 @@ typedef struct entry_array {
 
 /* All arrays are allocated with GLib and freed on reset. A frame has at most one entry,
  * in one of the two entry arrays. */
-static entry_array whole = { .size = sizeof(frame_entry) };
-static entry_array plain = { .size = sizeof(plain_entry) };
+static entry_array whole;
+static entry_array plain;
 static frame_numbers *numbers;
 static guint numbers_count;
 static guint numbers_capacity;
@@ -64,24 +63,27 @@ void frame_store_reset(void)
     numbers_count = numbers_capacity = 0;
 }
 
-static uint32_t frame_at(const entry_array *a, guint i)
+/* The helpers below take the element size as a constant argument and are inlined, so that
+ * each array gets its own search with a fixed stride: later passes look up every frame. */
+static inline uint32_t frame_at(const entry_array *a, guint i, size_t size)
 {
     uint32_t frame;
-    memcpy(&frame, (const char *)a->items + (size_t)i * a->size, sizeof frame);
+    memcpy(&frame, (const char *)a->items + (size_t)i * size, sizeof frame);
     return frame;
 }
 
 /* The first position whose frame is >= frame. */
-static guint lower_bound(const entry_array *a, uint32_t frame)
+static inline __attribute__((always_inline)) guint lower_bound(const entry_array *a, uint32_t frame,
+                                                               size_t size)
 {
     guint c = a->cursor;
-    if (c <= a->count && (c == a->count || frame_at(a, c) >= frame) &&
-        (c == 0 || frame_at(a, c - 1) < frame))
+    if (c <= a->count && (c == a->count || frame_at(a, c, size) >= frame) &&
+        (c == 0 || frame_at(a, c - 1, size) < frame))
         return c;
     guint lo = 0, hi = a->count;
     while (lo < hi) {
         guint mid = lo + (hi - lo) / 2;
-        if (frame_at(a, mid) < frame)
+        if (frame_at(a, mid, size) < frame)
             lo = mid + 1;
         else
             hi = mid;
@@ -89,13 +91,21 @@ static guint lower_bound(const entry_array *a, uint32_t frame)
     return lo;
 }
 
-/* The element of frame, or NULL; the cursor moves past it. */
-static void *array_find(entry_array *a, uint32_t frame)
+/* The element of frame, or NULL; the cursor moves past it. A frame has one element at
+ * most, so finding it at the cursor is enough. */
+static inline __attribute__((always_inline)) void *array_find(entry_array *a, uint32_t frame,
+                                                              size_t size)
 {
-    guint at = lower_bound(a, frame);
-    bool found = at < a->count && frame_at(a, at) == frame;
-    a->cursor = at + found;
-    return found ? (char *)a->items + (size_t)at * a->size : NULL;
+    guint c = a->cursor;
+    if (!(c < a->count && frame_at(a, c, size) == frame)) {
+        c = lower_bound(a, frame, size);
+        if (c == a->count || frame_at(a, c, size) != frame) {
+            a->cursor = c;
+            return NULL;
+        }
+    }
+    a->cursor = c + 1;
+    return (char *)a->items + (size_t)c * size;
 }
 
 /* The array with room for one more element of size bytes: *capacity of them, count in
@@ -113,27 +123,28 @@ static void *with_room_for_one(void *array, guint *capacity, guint count, size_t
 }
 
 /* Room for the element of frame, in frame order; NULL if memory was refused. */
-static void *array_insert(entry_array *a, uint32_t frame)
+static inline __attribute__((always_inline)) void *array_insert(entry_array *a, uint32_t frame,
+                                                                size_t size)
 {
-    void *room = with_room_for_one(a->items, &a->capacity, a->count, a->size);
+    void *room = with_room_for_one(a->items, &a->capacity, a->count, size);
     if (!room)
         return NULL;
     a->items = room;
     guint at = a->count;
     char *base = a->items;
-    if (at && frame_at(a, at - 1) > frame) {
-        at = lower_bound(a, frame + 1); /* not expected on a first pass; kept sorted regardless */
-        memmove(base + (size_t)(at + 1) * a->size, base + (size_t)at * a->size,
-                (size_t)(a->count - at) * a->size);
+    if (at && frame_at(a, at - 1, size) > frame) {
+        at = lower_bound(a, frame + 1, size); /* not expected on a first pass; kept sorted regardless */
+        memmove(base + (size_t)(at + 1) * size, base + (size_t)at * size,
+                (size_t)(a->count - at) * size);
     }
     a->count++;
-    return base + (size_t)at * a->size;
+    return base + (size_t)at * size;
 }
 
 bool frame_store_add(const frame_entry *entry)
 {
     if (frame_entry_is_plain(entry)) {
-        plain_entry *p = array_insert(&plain, entry->frame);
+        plain_entry *p = array_insert(&plain, entry->frame, sizeof *p);
         if (!p)
             return false;
         p->frame = entry->frame;
@@ -144,7 +155,7 @@ bool frame_store_add(const frame_entry *entry)
                     (entry->counted ? PLAIN_REVEALS_HALF_CLOSE : 0);
         return true;
     }
-    frame_entry *e = array_insert(&whole, entry->frame);
+    frame_entry *e = array_insert(&whole, entry->frame, sizeof *e);
     if (!e)
         return false;
     *e = *entry;
@@ -153,22 +164,23 @@ bool frame_store_add(const frame_entry *entry)
 
 bool frame_store_find(uint32_t frame, frame_entry *out)
 {
-    const frame_entry *e = whole.items ? array_find(&whole, frame) : NULL;
-    if (e) {
-        *out = *e;
+    /* Plain first: most entries are. */
+    const plain_entry *p = plain.items ? array_find(&plain, frame, sizeof *p) : NULL;
+    if (p) {
+        memset(out, 0, sizeof *out);
+        out->frame = p->frame;
+        out->stream = p->packed >> PLAIN_STREAM_SHIFT;
+        out->fixed_sender = (p->packed >> PLAIN_FIXED_SENDER_SHIFT) & 3;
+        out->endpoint = (p->packed & PLAIN_ENDPOINT) != 0;
+        out->first_segment = (p->packed & PLAIN_FIRST_SEGMENT) != 0;
+        if (p->packed & PLAIN_REVEALS_HALF_CLOSE)
+            out->counted = out->first_kinds = TD_V_HALF_CLOSE;
         return true;
     }
-    const plain_entry *p = plain.items ? array_find(&plain, frame) : NULL;
-    if (!p)
+    const frame_entry *e = whole.items ? array_find(&whole, frame, sizeof *e) : NULL;
+    if (!e)
         return false;
-    memset(out, 0, sizeof *out);
-    out->frame = p->frame;
-    out->stream = p->packed >> PLAIN_STREAM_SHIFT;
-    out->fixed_sender = (p->packed >> PLAIN_FIXED_SENDER_SHIFT) & 3;
-    out->endpoint = (p->packed & PLAIN_ENDPOINT) != 0;
-    out->first_segment = (p->packed & PLAIN_FIRST_SEGMENT) != 0;
-    if (p->packed & PLAIN_REVEALS_HALF_CLOSE)
-        out->counted = out->first_kinds = TD_V_HALF_CLOSE;
+    *out = *e;
     return true;
 }
 
@@ -197,7 +209,7 @@ frame_numbers *frame_store_attach_numbers(frame_entry *entry)
 
 frame_entry *frame_store_entry_of(uint32_t frame, uint32_t stream)
 {
-    frame_entry *e = whole.items ? array_find(&whole, frame) : NULL;
+    frame_entry *e = whole.items ? array_find(&whole, frame, sizeof *e) : NULL;
     return e && e->stream == stream ? e : NULL;
 }
 
