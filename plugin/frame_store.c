@@ -7,6 +7,7 @@
 #include "verdicts.h"
 
 _Static_assert(TD_VERDICT_COUNT <= 16, "frame entries keep verdict masks in 16 bits");
+_Static_assert(sizeof(frame_entry) == 20, "a whole entry is the 20 bytes the docs tell");
 
 /* A plain entry: everything but the frame packed in one word. */
 typedef struct plain_entry {

@@ -96,12 +96,13 @@ bool frame_store_find(uint32_t frame, frame_entry *out);
  * numbers field. NULL if memory was refused. Valid until the next numbers are made. */
 frame_numbers *frame_store_new_numbers(uint32_t *index);
 
-/* The numbers of a whole entry, created zero if absent; NULL if memory was refused. */
+/* The numbers of a whole entry, created zero if absent; NULL if memory was refused. Valid
+ * until the next numbers are made. */
 frame_numbers *frame_store_attach_numbers(frame_entry *entry);
 
-/* The whole entry of (frame, stream), where a later frame leaves a forward mark; only
- * markable entries and those with verdicts are asked for, and they are kept whole. NULL if
- * there is none. Valid until the next add. */
+/* The whole entry of (frame, stream), where a later frame leaves a forward mark: only
+ * markable entries are asked for, and they are kept whole. NULL if there is none. Valid
+ * until the next add. */
 frame_entry *frame_store_entry_of(uint32_t frame, uint32_t stream);
 
 /* The numbers of an entry, or NULL. */

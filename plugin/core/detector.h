@@ -84,11 +84,11 @@ typedef struct td_outcome {
     uint32_t        rst_answers;   /* on a RST: P's segment it answers; 0 for none */
     uint32_t        response_bytes;/* provoked RST: unique payload Y sent after X's FIN */
     uint32_t        lost_bytes;    /* data_after_close: unique payload P sent after R's FIN */
+    bool            markable;      /* a later segment may mark this one: X's first FIN
+                                      (the half-close) or a spurious ACK (its RST) */
     /* Forward marks: what this segment reveals about earlier frames. */
     uint32_t        half_close_frame;  /* X's FIN: an early half-close */
     uint32_t        provoked_by_frame; /* the spurious ACK whose RST this is */
-    bool            markable;      /* a later segment may mark this one: X's first FIN
-                                      (the half-close) or a spurious ACK (its RST) */
 } td_outcome;
 
 /* What is known of a conversation as of one frame: everything here is derived from

@@ -226,7 +226,7 @@ static void tally_plugin(const stream *s, td_conv *convs, plugin_tally *t)
         frame_entry entry;
         if (frame_entry_of_outcome(&out, td_conv_in_teardown(conv, seg->frame), seg->frame,
                                    s->conv[i], seg->endpoint, &entry)) {
-            entry.numbers = outcome_has_numbers(&out);
+            entry.numbers = outcome_has_numbers(&out); /* an index in the plugin: set or not */
             if (frame_entry_is_plain(&entry))
                 t->plain++;
             else

@@ -94,12 +94,26 @@ static void test_other_entries_are_kept_whole(void **state)
     e.verdicts = e.counted = TD_V_ABORT;
     assert_false(round_trip(&e));
 
-    /* A half-close counted where it is not the first of its kind is not the plain case. */
+    /* A cause alone, or numbers alone, is more than a plain entry says. */
     e = entry_at(13, 3, 1);
+    e.rst_cause = TD_RST_CAUSE_NO_CONNECTION;
+    assert_false(round_trip(&e));
+
+    e = entry_at(14, 3, 1);
+    frame_numbers *n = frame_store_new_numbers(&e.numbers);
+    assert_non_null(n);
+    n->rst_answers = 2;
+    assert_false(round_trip(&e));
+    frame_entry out;
+    assert_true(frame_store_find(14, &out));
+    assert_int_equal(frame_store_numbers_of(&out)->rst_answers, 2);
+
+    /* A half-close counted where it is not the first of its kind is not the plain case. */
+    e = entry_at(15, 3, 1);
     e.counted = TD_V_HALF_CLOSE;
     assert_false(round_trip(&e));
 
-    e = entry_at(14, 3, 0);
+    e = entry_at(16, 3, 0);
     e.markable = 1;
     assert_false(round_trip(&e));
 }
@@ -130,23 +144,30 @@ static void test_find_in_any_order(void **state)
     assert_false(frame_store_find(15, &out));
 }
 
-/* A frame added out of order is still found, and so are those around it. */
+/* Frames added out of order are kept sorted: asked in frame order, each is found and the
+ * frames between them are not. */
 static void test_out_of_order_add_stays_sorted(void **state)
 {
     (void)state;
-    uint32_t frames[] = { 5, 9, 7, 1, 8 };
+    uint32_t frames[] = { 5, 9, 7, 1, 8, 3, 6 };
     for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
         frame_entry e = entry_at(frames[i], frames[i] * 10, 0);
         e.markable = frames[i] % 2; /* odd frames whole, even ones plain */
         assert_true(frame_store_add(&e));
     }
-    for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
-        frame_entry out;
-        assert_true(frame_store_find(frames[i], &out));
-        assert_int_equal(out.stream, frames[i] * 10);
+    bool kept[11] = { false };
+    for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++)
+        kept[frames[i]] = true;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t f = 0; f <= 10; f++) {
+            frame_entry out;
+            assert_int_equal(frame_store_find(f, &out), kept[f]);
+            if (kept[f]) {
+                assert_int_equal(out.stream, f * 10);
+                assert_int_equal(out.markable, f % 2);
+            }
+        }
     }
-    frame_entry out;
-    assert_false(frame_store_find(6, &out));
 }
 
 /* Forward marks: the half-close on X's FIN and the provoked RST's frame on the spurious

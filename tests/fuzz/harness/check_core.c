@@ -208,6 +208,8 @@ static void check_shape(const frame_log *f, const frame_log *log)
         CHECK(f, rel->res.verdicts & (TD_V_SPURIOUS_ACK | TD_V_SPURIOUS_ACK_HARMLESS),
               "provoked by frame %u, which is no spurious ACK", r->related_frame);
         CHECK(f, t->seq == rel->seg.tcp.ack, "RST seq is not the spurious ACK's ack number");
+        /* The plugin keeps only markable frames whole, where the RST's link can land. */
+        CHECK(f, rel->res.markable, "provoked by frame %u, which was not markable", r->related_frame);
     }
     CHECK(f, r->provoked_by_frame == ((v & TD_V_PROVOKED_RST) ? r->related_frame : 0),
           "provoked_by_frame %u, related frame %u", r->provoked_by_frame, r->related_frame);
@@ -217,6 +219,7 @@ static void check_shape(const frame_log *f, const frame_log *log)
         const frame_log *fin = &log[r->half_close_frame - 1];
         CHECK(f, fin->conv == f->conv && fin->seg.endpoint != f->seg.endpoint && (fin->seg.tcp.flags & TD_FIN),
               "half-close frame %u is not the peer's FIN", r->half_close_frame);
+        CHECK(f, fin->res.markable, "half-close frame %u was not markable", r->half_close_frame);
     }
     if (!(v & TD_V_PROVOKED_RST))
         CHECK(f, r->response_bytes == 0, "response bytes on a segment that is no provoked RST");
@@ -301,7 +304,7 @@ static bool outcome_equal(const td_outcome *a, const td_outcome *b)
            a->rst_cause == b->rst_cause && a->related_frame == b->related_frame &&
            a->rst_answers == b->rst_answers && a->response_bytes == b->response_bytes &&
            a->lost_bytes == b->lost_bytes && a->half_close_frame == b->half_close_frame &&
-           a->provoked_by_frame == b->provoked_by_frame;
+           a->provoked_by_frame == b->provoked_by_frame && a->markable == b->markable;
 }
 
 static bool view_equal(const td_view *a, const td_view *b)
