@@ -47,6 +47,10 @@ static entry_array plain;
 static frame_numbers *numbers;
 static guint numbers_count;
 static guint numbers_capacity;
+/* Frames strictly between these two have no entry, as learnt from the last frame found in
+ * neither array. Later passes ask for frames in order, and most frames, data or not TCP,
+ * have none: the next such frame is answered without a search. Any add forgets it. */
+static uint32_t empty_after, empty_before;
 
 static void array_free(entry_array *a)
 {
@@ -62,6 +66,7 @@ void frame_store_reset(void)
     g_free(numbers);
     numbers = NULL;
     numbers_count = numbers_capacity = 0;
+    empty_after = empty_before = 0;
 }
 
 /* The helpers below take the element size as a constant argument and are inlined, so that
@@ -144,6 +149,7 @@ static inline __attribute__((always_inline)) void *array_insert(entry_array *a, 
 
 bool frame_store_add(const frame_entry *entry)
 {
+    empty_after = empty_before = 0;
     if (frame_entry_is_plain(entry)) {
         plain_entry *p = array_insert(&plain, entry->frame, sizeof *p);
         if (!p)
@@ -163,8 +169,16 @@ bool frame_store_add(const frame_entry *entry)
     return true;
 }
 
+/* The first frame after the cursor's in an array, or UINT32_MAX. */
+static inline __attribute__((always_inline)) uint32_t next_frame(const entry_array *a, size_t size)
+{
+    return a->cursor < a->count ? frame_at(a, a->cursor, size) : UINT32_MAX;
+}
+
 bool frame_store_find(uint32_t frame, frame_entry *out)
 {
+    if (frame > empty_after && frame < empty_before)
+        return false;
     /* Plain first: most entries are. */
     const plain_entry *p = plain.items ? array_find(&plain, frame, sizeof *p) : NULL;
     if (p) {
@@ -179,8 +193,14 @@ bool frame_store_find(uint32_t frame, frame_entry *out)
         return true;
     }
     const frame_entry *e = whole.items ? array_find(&whole, frame, sizeof *e) : NULL;
-    if (!e)
+    if (!e) {
+        /* Both cursors now stand at the first entry after the frame. */
+        uint32_t next_plain = next_frame(&plain, sizeof(plain_entry));
+        uint32_t next_whole = next_frame(&whole, sizeof(frame_entry));
+        empty_after = frame;
+        empty_before = next_plain < next_whole ? next_plain : next_whole;
         return false;
+    }
     *out = *e;
     return true;
 }

@@ -170,6 +170,37 @@ static void test_out_of_order_add_stays_sorted(void **state)
     }
 }
 
+/* A frame found in neither array tells that the frames up to the next entry have none;
+ * an add between them (the GUI's live capture adds while it shows) is still found. */
+static void test_add_after_a_miss(void **state)
+{
+    (void)state;
+    frame_entry e = entry_at(10, 1, 0);
+    assert_true(frame_store_add(&e));
+    e = entry_at(20, 1, 1);
+    e.markable = 1;
+    assert_true(frame_store_add(&e));
+    frame_entry out;
+    assert_false(frame_store_find(12, &out));
+    assert_false(frame_store_find(15, &out));
+    assert_true(frame_store_find(20, &out));
+    e = entry_at(15, 2, 0);
+    assert_true(frame_store_add(&e));
+    assert_true(frame_store_find(15, &out));
+    assert_int_equal(out.stream, 2);
+    e = entry_at(13, 3, 0);
+    e.verdicts = TD_V_FIN_REACK;
+    assert_true(frame_store_add(&e));
+    assert_true(frame_store_find(13, &out));
+    assert_int_equal(out.stream, 3);
+    assert_false(frame_store_find(14, &out));
+    assert_true(frame_store_find(15, &out));
+    assert_int_equal(out.stream, 2);
+    assert_false(frame_store_find(16, &out));
+    assert_true(frame_store_find(20, &out));
+    assert_false(frame_store_find(21, &out));
+}
+
 /* Forward marks: the half-close on X's FIN and the provoked RST's frame on the spurious
  * ACK reach the whole entries of the right stream, and nothing else. */
 static void test_forward_marks(void **state)
@@ -269,6 +300,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_other_entries_are_kept_whole, reset, reset),
         cmocka_unit_test_setup_teardown(test_find_in_any_order, reset, reset),
         cmocka_unit_test_setup_teardown(test_out_of_order_add_stays_sorted, reset, reset),
+        cmocka_unit_test_setup_teardown(test_add_after_a_miss, reset, reset),
         cmocka_unit_test_setup_teardown(test_forward_marks, reset, reset),
         cmocka_unit_test_setup_teardown(test_numbers_made_before_the_entry, reset, reset),
         cmocka_unit_test_setup_teardown(test_reset_forgets, reset, reset),
