@@ -224,7 +224,7 @@ def run_callgrind(runner, capture, extra, tag, preload):
     # setpriv and env come first: valgrind goes right before tshark. Without address
     # randomisation: Wireshark keys hash tables by pointers, and where its allocations land
     # changed the counts by up to 0.1 % from one run to the next. With both fixed, the same
-    # run repeats to within about one instruction a frame.
+    # run repeats to within a few instructions a frame.
     at = cmd.index(runner.tshark)
     cmd[at:at] = (["setarch", "-R"] if shutil.which("setarch") else []) + [
         "valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_file]
