@@ -20,7 +20,7 @@ enum {
  * memory a conversation costs. Everything in it is needed exactly (a frame, a sequence
  * number, a time to the nanosecond), so the budget is won by keeping what only one side
  * can hold at a time once, and by deriving what other fields already say. */
-_Static_assert(sizeof(td_conv) <= 152, "td_conv is the plugin's per-conversation cost");
+_Static_assert(sizeof(td_conv) <= 168, "td_conv is the plugin's per-conversation cost");
 _Static_assert(TD_VERDICT_COUNT <= 13, "kinds_seen holds 13 verdict bits");
 
 /* A copy made by the capture arrives within this of the original. */
@@ -58,33 +58,35 @@ static uint32_t saturating_add32(uint32_t a, uint32_t b)
     return a + b < a ? UINT32_MAX : a + b;
 }
 
-static uint32_t mix32(uint32_t h, uint32_t v)
+static uint64_t mix64(uint64_t h, uint64_t v)
 {
     h ^= v;
-    h *= 0x9e3779b1u;
-    return h ^ (h >> 15);
+    h *= UINT64_C(0x9e3779b97f4a7c15);
+    return h ^ (h >> 32);
 }
 
 /* Both fingerprints below start with sequence and ack numbers and length: the segment's
- * head, hashed once per segment. */
-static uint32_t fingerprint_head(const td_tcp *t)
+ * head, hashed once per segment. Fingerprints stand for "identical", so they are 64-bit:
+ * at 32 bits, two different segments in a row share one about once in 4 billion, and
+ * that segment's verdicts are lost (any two fields that differ can be made to match). */
+static uint64_t fingerprint_head(const td_tcp *t)
 {
-    return mix32(mix32(mix32(0x811c9dc5u, t->seq), t->ack), t->len);
+    return mix64(mix64(UINT64_C(0xcbf29ce484222325), (uint64_t)t->seq << 32 | t->ack), t->len);
 }
 
-/* Same header, length and IP ID give the same fingerprint; nothing else is compared. */
-static uint32_t segment_fingerprint(const td_segment *seg, uint32_t head)
+/* Same header, length, IP ID and options give the same fingerprint; nothing else is
+ * compared. */
+static uint64_t segment_fingerprint(const td_segment *seg, uint64_t head)
 {
     const td_tcp *t = &seg->tcp;
-    uint32_t h = mix32(head, ((uint32_t)t->window << 8) | t->flags);
-    h = mix32(h, (uint32_t)seg->ip_id);
-    return mix32(h, seg->options_digest);
+    uint64_t h = mix64(head, (uint64_t)(uint32_t)seg->ip_id << 32 | (uint32_t)t->window << 8 | t->flags);
+    return mix64(h, seg->options_digest);
 }
 
 /* What a retransmission or a keep-alive probe repeats (its window may change). */
-static uint32_t repeat_fingerprint(const td_tcp *t, uint32_t head)
+static uint64_t repeat_fingerprint(const td_tcp *t, uint64_t head)
 {
-    return mix32(head, t->flags & (uint8_t)~TD_PSH);
+    return mix64(head, t->flags & (uint8_t)~TD_PSH);
 }
 
 /* Is this a copy the capture made of the endpoint's previous segment? An original has one
@@ -93,14 +95,15 @@ static uint32_t repeat_fingerprint(const td_tcp *t, uint32_t head)
  * packet is. Linux and IPv6 give a copy no ID to tell it by: only an endpoint the capture
  * has already shown twice, identically, within a millisecond, gets such copies called
  * duplicates, and then only copies within a millisecond too. */
-static bool is_capture_duplicate(td_endpoint *me, const td_segment *seg, uint32_t head)
+static bool is_capture_duplicate(td_endpoint *me, td_endpoint_wide *wide, const td_segment *seg,
+                                 uint64_t head)
 {
-    uint32_t fingerprint = segment_fingerprint(seg, head);
+    uint64_t fingerprint = segment_fingerprint(seg, head);
     int64_t now_us = seg->time_ns / 1000;
-    bool same = me->instances && me->last_fingerprint == fingerprint;
-    bool close = now_us >= me->last_time_us && now_us - me->last_time_us < TD_DUPLICATE_WINDOW_US;
+    bool same = me->instances && wide->last_fingerprint == fingerprint;
+    bool close = now_us >= wide->last_time_us && now_us - wide->last_time_us < TD_DUPLICATE_WINDOW_US;
 
-    me->last_time_us = now_us;
+    wide->last_time_us = now_us;
     if (!same) {
         /* One store of the flags: a byte store may alias anything, and forces reloads. */
         uint8_t flags = me->flags;
@@ -109,7 +112,7 @@ static bool is_capture_duplicate(td_endpoint *me, const td_segment *seg, uint32_
         if (flags & TD_EP_COPIES_SEEN)
             flags |= TD_EP_COPIES_LEARNED;
         me->flags = (uint8_t)((flags & ~TD_EP_COPIES_SEEN) | TD_EP_GROUP_CLOSE);
-        me->last_fingerprint = fingerprint;
+        wide->last_fingerprint = fingerprint;
         me->instances = 1;
         me->copy_position = 0;
         return false;
@@ -358,7 +361,7 @@ static void decide_rst_cause(const td_conv *conv, uint8_t r_index, const td_tcp 
 /* What the endpoint's segment leaves behind for the rules that look back: its latest
  * segment, its repeats, and its data after the peer's close. */
 static inline void remember_segment(td_conv *conv, uint8_t me_index, const td_segment *seg,
-                                    uint32_t head, bool needs_ack, bool late_payload)
+                                    uint64_t head, bool needs_ack, bool late_payload)
 {
     td_endpoint *me = &conv->ep[me_index];
     td_endpoint *peer = &conv->ep[!me_index];
@@ -368,7 +371,7 @@ static inline void remember_segment(td_conv *conv, uint8_t me_index, const td_se
     if (!needs_ack) {
         me->repeats = 0;
     } else {
-        uint32_t fingerprint = repeat_fingerprint(t, head);
+        uint64_t fingerprint = repeat_fingerprint(t, head);
         if (me->repeats && conv->repeat_fingerprint == fingerprint) {
             saturating_inc8(&me->repeats);
         } else {
@@ -392,7 +395,7 @@ static inline void remember_segment(td_conv *conv, uint8_t me_index, const td_se
 }
 
 /* The verdicts of one segment that is not a capture duplicate. */
-static void judge(td_conv *conv, const td_segment *seg, uint32_t head, td_outcome *out)
+static void judge(td_conv *conv, const td_segment *seg, uint64_t head, td_outcome *out)
 {
     uint8_t me_index = seg->endpoint & 1;
     td_endpoint *me = &conv->ep[me_index];
@@ -437,7 +440,7 @@ static void judge(td_conv *conv, const td_segment *seg, uint32_t head, td_outcom
             take_answer(peer);
     } else if (acks_peer_fin) {
         me->fin_ack_frame = seg->frame;
-        me->fin_ack_time_ns = seg->time_ns;
+        conv->wide[me_index].fin_ack_time_ns = seg->time_ns;
         take_answer(peer);
         if (pure_ack)
             out->fixed_sender =
@@ -455,7 +458,7 @@ static bool is_before_teardown(const td_conv *conv, const td_tcp *t)
     return !(t->flags & (TD_FIN | TD_RST)) && !conv->ep[0].fin_frame && !conv->ep[1].fin_frame;
 }
 
-static void judge_before_teardown(td_conv *conv, const td_segment *seg, uint32_t head)
+static void judge_before_teardown(td_conv *conv, const td_segment *seg, uint64_t head)
 {
     uint8_t me_index = seg->endpoint & 1;
     td_endpoint *me = &conv->ep[me_index];
@@ -471,12 +474,12 @@ static void judge_before_teardown(td_conv *conv, const td_segment *seg, uint32_t
 void td_conv_feed(td_conv *conv, const td_segment *seg, td_outcome *out)
 {
     td_endpoint *me = &conv->ep[seg->endpoint & 1];
-    uint32_t head = fingerprint_head(&seg->tcp);
+    uint64_t head = fingerprint_head(&seg->tcp);
 
     memset(out, 0, sizeof *out);
     /* Each segment fed counts an instance of its endpoint's latest one. */
     out->first_segment = !conv->ep[0].instances && !conv->ep[1].instances;
-    if (is_capture_duplicate(me, seg, head)) {
+    if (is_capture_duplicate(me, &conv->wide[seg->endpoint & 1], seg, head)) {
         out->verdicts = TD_V_CAPTURE_DUPLICATE;
         out->fixed_sender = (td_fixed_sender)me->last_fixed;
     } else if (is_before_teardown(conv, &seg->tcp)) {
@@ -537,7 +540,7 @@ void td_conv_view(const td_conv *conv, uint8_t endpoint, uint32_t frame, int64_t
     out->receiver_state = state_at(conv, !me_index, frame);
     if (seen(me->fin_ack_frame, frame)) {
         out->fin_ack_frame = me->fin_ack_frame;
-        out->time_since_fin_ack_ns = time_ns - me->fin_ack_time_ns;
+        out->time_since_fin_ack_ns = time_ns - conv->wide[me_index].fin_ack_time_ns;
     }
     if (seen(peer->fin_frame, frame))
         out->peer_fin_frame = peer->fin_frame;

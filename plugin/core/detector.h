@@ -25,14 +25,10 @@ typedef enum td_fixed_sender {
 } td_fixed_sender;
 
 typedef struct td_endpoint {
-    int64_t  fin_ack_time_ns;  /* time of fin_ack_frame */
-    int64_t  last_time_us;     /* time of the previous segment, in µs: a 32-bit time would
-                                  wrap every 71.6 minutes and make far copies look close */
     uint32_t fin_seq;          /* sequence number of this endpoint's FIN */
     uint32_t fin_frame;        /* its first FIN */
     uint32_t fin_ack_frame;    /* its first ACK of the peer's FIN */
     uint32_t last_frame;       /* its latest segment (capture duplicates aside) */
-    uint32_t last_fingerprint; /* of its previous segment, for the duplicate test */
     uint32_t last_ack;         /* ack number of its latest segment, for duplicate ACKs */
     uint32_t next_seq;         /* highest sequence number it has used, plus one */
     uint32_t hole_start;       /* the latest gap below next_seq the capture has not filled, */
@@ -50,17 +46,26 @@ typedef struct td_endpoint {
     uint8_t  last_fixed;       /* td_fixed_sender of its previous segment, for a duplicate */
 } td_endpoint;
 
+/* An endpoint's 8-byte fields, kept apart so that td_endpoint packs in 4-byte words. */
+typedef struct td_endpoint_wide {
+    int64_t  fin_ack_time_ns;  /* time of td_endpoint.fin_ack_frame */
+    int64_t  last_time_us;     /* time of the previous segment, in µs: a 32-bit time would
+                                  wrap every 71.6 minutes and make far copies look close */
+    uint64_t last_fingerprint; /* of its previous segment, for the duplicate test */
+} td_endpoint_wide;
+
 /* One conversation. Zero-filled (or td_conv_init) is the empty state. What only one side
  * can hold at a time is kept once, here, with the side that holds it marked. */
 typedef struct td_conv {
     td_endpoint ep[2];
+    td_endpoint_wide wide[2];
+    uint64_t repeat_fingerprint; /* seq, ack, length and flags of the latest segment of the
+                                    side whose repeats are counted */
     uint32_t rst_frame;        /* first RST, either side */
     uint32_t spurious_frame;   /* X's latest spurious ACK that Y has not sent anything after */
     uint32_t late_payload_frame; /* the first payload one side sent after the peer's FIN,
                                     while it had no FIN of its own, since the peer's latest
                                     segment; whose: TD_EP_LATE_PAYLOAD (detector.c) */
-    uint32_t repeat_fingerprint; /* seq, ack, length and flags of the latest segment of the
-                                    side whose repeats are counted */
     uint32_t endpoint0_addr;   /* endpoint 0 sent the first segment seen (td_conv_endpoint) */
     uint16_t endpoint0_port;
     uint16_t kinds_seen : 13;  /* TD_V_* that occurred in this conversation */
