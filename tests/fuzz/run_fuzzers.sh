@@ -12,7 +12,7 @@
 # same path every time. ctest runs it that way, so that a failure there is a failure on
 # every run; the long campaigns use time limits and a new seed each run, to explore.
 # --work keeps the build, the corpus and the findings (default: a folder under $TMPDIR);
-# a corpus left there by an earlier run is fuzzed further. Exit status 1 on any finding:
+# a corpus left there by an earlier run without --seed is fuzzed further. Exit status 1 on any finding:
 # the input is in DIR/findings/, to be committed under tests/fuzz/regressions/core/ or
 # regressions/wire/ once understood.
 set -euo pipefail
@@ -72,8 +72,13 @@ python3 "$here/pcap2records.py" "$work/seeds" "$source_root"/captures/*.pcap
 
 # Address randomisation changes libFuzzer's path even with a fixed seed.
 same_addresses=()
-if [ -n "$seed" ] && setarch "$(uname -m)" -R true 2> /dev/null; then
-  same_addresses=(setarch "$(uname -m)" -R)
+if [ -n "$seed" ]; then
+  if setarch "$(uname -m)" -R true 2> /dev/null; then
+    same_addresses=(setarch "$(uname -m)" -R)
+  else
+    echo "note: address randomisation cannot be turned off here (setarch -R), so this" \
+         "seeded run may take another path each time"
+  fi
 fi
 
 status=0
