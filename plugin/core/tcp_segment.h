@@ -31,7 +31,7 @@ typedef struct td_segment {
     int64_t  time_ns;         /* capture time */
     uint8_t  endpoint;        /* which endpoint sent it: 0 or 1 */
     int32_t  ip_id;           /* IPv4 identification, or -1 where there is none (IPv6) */
-    uint32_t options_digest;  /* digest of the TCP option bytes; 0 for none */
+    uint64_t options_digest;  /* digest of the TCP option bytes; 0 for none */
     td_tcp   tcp;
 } td_segment;
 

@@ -13,7 +13,7 @@ static uint32_t be32(const uint8_t *p)
 }
 
 bool td_wire_parse_tcp(const uint8_t *p, size_t avail, td_tcp *out, uint32_t *header_len,
-                       uint32_t *options_digest)
+                       uint64_t *options_digest)
 {
     if (avail < TD_WIRE_TCP_MIN_CAPTURED)
         return false;
@@ -30,16 +30,17 @@ bool td_wire_parse_tcp(const uint8_t *p, size_t avail, td_tcp *out, uint32_t *he
     /* FNV-1a over the option words, then any bytes a cut left over; a cut starts from
      * another basis, so that options the capture lost never digest like options it has.
      * Multiplying by an odd number loses nothing: two headers that differ in one word
-     * never digest alike. */
-    uint32_t digest = 0;
+     * never digest alike. 64 bits, as the duplicate test's fingerprint: at 32, a resend
+     * whose timestamps differ from its original's would look identical once in 4 billion. */
+    uint64_t digest = 0;
     if (hlen > 20) {
-        digest = hlen <= avail ? 0x811c9dc5u : TD_WIRE_OPTIONS_CUT;
+        digest = hlen <= avail ? UINT64_C(0xcbf29ce484222325) : TD_WIRE_OPTIONS_CUT;
         size_t end = hlen < avail ? hlen : avail;
         size_t i = 20;
         for (; i + 4 <= end; i += 4)
-            digest = (digest ^ be32(p + i)) * 0x01000193u;
+            digest = (digest ^ be32(p + i)) * UINT64_C(0x100000001b3);
         for (; i < end; i++)
-            digest = (digest ^ p[i]) * 0x01000193u;
+            digest = (digest ^ p[i]) * UINT64_C(0x100000001b3);
     }
     *options_digest = digest;
     return true;

@@ -20,15 +20,15 @@
 /* The options digest of a header whose options were not all captured, before the option
  * bytes that were are mixed in: every copy cut at the same place digests alike, and never
  * like a header that has no options. */
-#define TD_WIRE_OPTIONS_CUT 0x9e3779b9u
+#define TD_WIRE_OPTIONS_CUT UINT64_C(0x9e3779b97f4a7c15)
 
 /* Parses the TCP header at p (avail bytes captured). Fills seq, ack, window and flags (not
  * len), the header length (from the data offset) and a digest of the option bytes: 0 for
- * none, an FNV-1a of them when all were captured, TD_WIRE_OPTIONS_CUT and what was captured
+ * none, a 64-bit FNV-1a of them when all were captured, TD_WIRE_OPTIONS_CUT and what was captured
  * of them when the snap length cut them. False if fewer than TD_WIRE_TCP_MIN_CAPTURED bytes
  * are there or the data offset is below 5. */
 bool td_wire_parse_tcp(const uint8_t *p, size_t avail, td_tcp *out, uint32_t *header_len,
-                       uint32_t *options_digest);
+                       uint64_t *options_digest);
 
 /* The two ends of a segment, as its IP and TCP headers name them. */
 typedef struct td_wire_endpoints {

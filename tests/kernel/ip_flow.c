@@ -64,7 +64,8 @@ bool ip_flow_receive(ip_flow *f, const uint8_t *packet, size_t len, td_tcp *out)
     if (memcmp(packet + 12, f->peer_ip, 4) != 0 || memcmp(packet + 16, f->local_ip, 4) != 0)
         return false;
     const uint8_t *th = packet + tcp_off;
-    uint32_t header_len, digest;
+    uint32_t header_len;
+    uint64_t digest;
     if (!td_wire_parse_tcp(th, segment_len, out, &header_len, &digest) ||
         header_len > segment_len || be16(th + 2) != f->local_port)
         return false;

@@ -214,7 +214,8 @@ static void tcp_header_fields(void **state)
     (void)state;
     uint8_t h[20];
     td_tcp t;
-    uint32_t hlen = 0, digest = 1;
+    uint32_t hlen = 0;
+    uint64_t digest = 1;
 
     build_tcp(h, 0xdeadbeef, 0x01020304, 0x19, 0xface, NULL, 0);
     memset(&t, 0xff, sizeof t); /* len is not in the header: it must not keep garbage */
@@ -240,7 +241,8 @@ static void tcp_header_options(void **state)
     static const uint8_t ts2[12] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 3};
     uint8_t h1[32], h2[32];
     td_tcp t;
-    uint32_t hlen, d1, d2, d1_again;
+    uint32_t hlen;
+    uint64_t d1, d2, d1_again;
 
     build_tcp(h1, 7, 8, 0x10, 512, ts1, sizeof ts1);
     build_tcp(h2, 7, 8, 0x10, 512, ts2, sizeof ts2);
@@ -259,7 +261,7 @@ static void tcp_header_options(void **state)
      * captured of the options is read. */
     for (size_t avail = 20; avail < sizeof h1; avail++) {
         guarded g;
-        uint32_t d;
+        uint64_t d;
         guard(&g, h1, avail, true);
         assert_true(td_wire_parse_tcp(g.data, avail, &t, &hlen, &d));
         unguard(&g);
@@ -275,7 +277,8 @@ static void tcp_header_rejected(void **state)
     (void)state;
     uint8_t h[60];
     td_tcp t;
-    uint32_t hlen, digest;
+    uint32_t hlen;
+    uint64_t digest;
 
     build_tcp(h, 1, 2, 0x10, 100, NULL, 0);
     for (size_t avail = 0; avail < TD_WIRE_TCP_MIN_CAPTURED; avail++) {
@@ -310,7 +313,8 @@ static void tcp_header_cut_to_16_bytes(void **state)
         for (int k = 0; k < 2; k++) {
             guarded g;
             td_tcp t;
-            uint32_t hlen = 0, digest = 1;
+            uint32_t hlen = 0;
+            uint64_t digest = 1;
             guard(&g, headers[k], avail, true);
             assert_true(td_wire_parse_tcp(g.data, avail, &t, &hlen, &digest));
             unguard(&g);
@@ -333,7 +337,8 @@ static void tcp_options_cut_digest_apart(void **state)
     static const uint8_t ts[12] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
     uint8_t h[32];
     td_tcp t;
-    uint32_t hlen, whole, cut, cut_again, none;
+    uint32_t hlen;
+    uint64_t whole, cut, cut_again, none;
     build_tcp(h, 7, 8, 0x10, 512, ts, sizeof ts);
     assert_true(td_wire_parse_tcp(h, sizeof h, &t, &hlen, &whole));
     assert_true(td_wire_parse_tcp(h, 24, &t, &hlen, &cut));
@@ -763,7 +768,8 @@ static void find_never_reads_outside_real_frames(void **state)
                     assert_true(ok == (len >= tcp_offs[k] + TD_WIRE_TCP_MIN_CAPTURED));
                     if (hint <= len) {
                         td_tcp t;
-                        uint32_t hlen, digest;
+                        uint32_t hlen;
+    uint64_t digest;
                         bool tcp_ok = td_wire_parse_tcp(g.data + hint, len - hint, &t, &hlen,
                                                         &digest);
                         if (len - hint < TD_WIRE_TCP_MIN_CAPTURED)

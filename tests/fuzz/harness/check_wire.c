@@ -21,7 +21,8 @@ static uint16_t be16(const uint8_t *p)
 static void check_parse(const uint8_t *frame, size_t len, size_t off)
 {
     td_tcp tcp;
-    uint32_t header_len = 0, digest = 0;
+    uint32_t header_len = 0;
+    uint64_t digest = 0;
     if (off <= len && td_wire_parse_tcp(frame + off, len - off, &tcp, &header_len, &digest)) {
         if (len - off < TD_WIRE_TCP_MIN_CAPTURED)
             fail("parse_tcp read a header shorter than it needs", len, off);

@@ -27,7 +27,7 @@ typedef struct oracle_seg {
     int64_t  time_ns;
     unsigned endpoint;       /* 0 or 1 */
     int64_t  ip_id;          /* IPv4 ID; -1 for none (IPv6) */
-    uint32_t options;        /* any digest of the option bytes */
+    uint64_t options;        /* any digest of the option bytes */
     uint32_t seq, ack, len;
     uint16_t window;
     uint8_t  flags;
