@@ -6,15 +6,15 @@
 #   run_fuzzers.sh [--core-time S] [--wire-time S] [--core-runs N] [--wire-runs N]
 #                  [--seed S] [--work DIR]
 #
-# A number of runs (--core-runs, --wire-runs) replaces that target's time limit, and with
-# --seed the run is repeatable: it starts from the seeds and regressions alone (its new
-# inputs go to a corpus folder of its own, emptied first), so the same build takes the
-# same path every time. ctest runs it that way, so that a failure there is a failure on
-# every run; the long campaigns use time limits and a new seed each run, to explore.
+# A number of runs (--core-runs, --wire-runs) replaces that target's time limit. With run
+# counts and --seed the run is repeatable: it starts from the seeds and regressions alone
+# (its new inputs go to a corpus folder of its own, emptied first), so the same build
+# takes the same path every time. ctest runs it that way, so that a failure there is a
+# failure on every run; the long campaigns use time limits and a new seed each run.
 # --work keeps the build, the corpus and the findings (default: a folder under $TMPDIR);
-# a corpus left there by an earlier run without --seed is fuzzed further. Exit status 1 on any finding:
-# the input is in DIR/findings/, to be committed under tests/fuzz/regressions/core/ or
-# regressions/wire/ once understood.
+# a corpus left there by an earlier run without --seed is fuzzed further. Exit status 1
+# on any finding: the input is in DIR/findings/, to be committed under
+# tests/fuzz/regressions/core/ or regressions/wire/ once understood.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -67,6 +67,7 @@ if [ -n "$seed" ]; then
   corpus="$work/corpus-seed-$seed"
   rm -rf "$corpus"
 fi
+rm -rf "$work/seeds"
 mkdir -p "$work/seeds" "$corpus/core" "$corpus/wire" "$work/findings"
 python3 "$here/pcap2records.py" "$work/seeds" "$source_root"/captures/*.pcap
 
@@ -110,13 +111,17 @@ run() {
   # One job, leaving the other cores to whatever else runs. The corpus folder comes first, so new inputs go
   # there; a failing regression input is left out, or it would end the run at once.
   # shellcheck disable=SC2086
-  if ! "${same_addresses[@]}" "$build/fuzz_$target" "$limit" ${seed:+-seed=$seed -reload=0} -max_len=8192 -timeout=10 \
+  if ! ${same_addresses[@]+"${same_addresses[@]}"} "$build/fuzz_$target" "$limit" ${seed:+-seed=$seed -reload=0} -max_len=8192 -timeout=10 \
        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/findings/$target-" \
        "$corpus/$target" "$work/seeds/$target" ${corpus_extra[$target]} \
        > "$work/fuzz-$target.log" 2>&1; then
     grep -E 'invariant|ERROR|runtime error|Test unit written' "$work/fuzz-$target.log" >&2 || true
     echo "FAIL: fuzz_$target found a problem; inputs in $work/findings/ (log: $work/fuzz-$target.log)" >&2
-    echo "      replay one: TEARDOWN_FUZZ_TRACE=1 $build/fuzz_$target FILE" >&2
+    if [ "$target" = core ]; then
+      echo "      replay one, each segment traced: TEARDOWN_FUZZ_TRACE=1 $build/fuzz_core FILE" >&2
+    else
+      echo "      replay one: $build/fuzz_wire FILE" >&2
+    fi
     status=1
   fi
   grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$work/fuzz-$target.log" || true
