@@ -21,12 +21,13 @@ endif()
 # teardown_optimize(TARGET): the plugin's compile options for TARGET. Only the plugin's
 # entry points are exported (Wireshark's WS_DLL_PUBLIC_DEF marks them), so nothing else is
 # called through the linkage table. -O3 only where the build type asks for speed with
-# debug information, the default here; Debug keeps its -O0.
+# debug information, the default here, and by GCC or Clang; Debug keeps its -O0.
 function(teardown_optimize target)
   set_target_properties(${target} PROPERTIES C_VISIBILITY_PRESET hidden)
+  set(speed $<AND:$<CONFIG:RelWithDebInfo>,$<C_COMPILER_ID:GNU,Clang>>)
   # At link time too: that is where LTO generates the code.
-  target_compile_options(${target} PRIVATE $<$<CONFIG:RelWithDebInfo>:-O3>)
-  target_link_options(${target} PRIVATE $<$<CONFIG:RelWithDebInfo>:-O3>)
+  target_compile_options(${target} PRIVATE $<${speed}:-O3>)
+  target_link_options(${target} PRIVATE $<${speed}:-O3>)
   if(TEARDOWN_LTO AND TEARDOWN_LTO_SUPPORTED)
     set_target_properties(${target} PROPERTIES INTERPROCEDURAL_OPTIMIZATION ON)
   endif()
