@@ -29,6 +29,8 @@ function(teardown_optimize target)
   target_compile_options(${target} PRIVATE $<${speed}:-O3>)
   target_link_options(${target} PRIVATE $<${speed}:-O3>)
   if(TEARDOWN_LTO AND TEARDOWN_LTO_SUPPORTED)
-    set_target_properties(${target} PROPERTIES INTERPROCEDURAL_OPTIMIZATION ON)
+    # Not in Debug: it would slow every link there and buy nothing at -O0.
+    set_target_properties(${target} PROPERTIES INTERPROCEDURAL_OPTIMIZATION ON
+                                               INTERPROCEDURAL_OPTIMIZATION_DEBUG OFF)
   endif()
 endfunction()
