@@ -8,8 +8,9 @@
 
 #include "detector.h"
 
-/* Conversations a page holds (76 KB of them): a page is zeroed when its first stream
- * appears, so a small capture zeroes little more than it uses. A power of two. */
+/* Conversations a page holds (84 KiB of them, at 168 bytes each): a page is zeroed when
+ * its first stream appears, so a small capture zeroes little more than it uses. A power
+ * of two. */
 #define CONVERSATION_TABLE_PAGE_SIZE 512u
 
 /* Forgets every conversation (a new file, or a redissection). */
