@@ -136,6 +136,14 @@ class PluginTest(unittest.TestCase):
         self.assertTrue(any(re.match(r"\s+1\s+Sequence\s+TEARDOWN\s+RST provoked by a spurious ACK", l)
                             for l in lines), out)
 
+    def test_disabled_protocol_shows_nothing(self):
+        # The postdissector's handle names a helper protocol, which teardown enables.
+        out = self.tshark.run(["-n", "-r", self.tshark.readable(Q152474), "-z", "expert",
+                               "--disable-protocol", "teardown"])
+        self.assertIn("Sequence                TCP", out)
+        self.assertNotIn("TEARDOWN", out)
+        self.assertNotIn("[Spurious ACK after FIN]", out)
+
     def stats(self, capture, two_pass=False):
         args = ["-n", "-q", "-r", self.tshark.readable(capture), "-z", "teardown,tree"]
         out = self.tshark.run(args + (["-2"] if two_pass else []))
