@@ -21,6 +21,7 @@ import random
 import shutil
 import sys
 import tempfile
+import time
 
 import cause_scenarios
 import kernel_harness
@@ -37,6 +38,8 @@ import tshark_runner  # noqa: E402
 SOCKET_CASES = os.path.join(HERE, "socket_cases.py")
 LOOPBACK = "127.0.0.1"
 STEP_TIMEOUT_S = 15
+# How long dumpcap may take to write out the RSTs the kernel has sent.
+CAPTURE_CATCH_UP_S = 10
 
 
 def pick_ports():
@@ -50,6 +53,25 @@ def endpoints_of(sc, ports):
     if sc.socket_case:
         return {(LOOPBACK, server), (LOOPBACK, client)}
     return {(KERNEL_IP, server), (USERSPACE_IP, client)}
+
+
+def await_capture(capture, trace, endpoints):
+    """Returns once the capture file holds every RST the kernel has traced between
+    endpoints so far, or after CAPTURE_CATCH_UP_S. dumpcap writes what it has read every
+    so often; on a busy machine it may not have read the last RST yet when the scenario
+    ends, and stopping it then loses that RST."""
+    traced = trace.events_so_far(endpoints)
+    senders = {e.sender for e in traced}
+    deadline = time.monotonic() + CAPTURE_CATCH_UP_S
+    while traced and time.monotonic() < deadline:
+        try:
+            held = sum(1 for s in pcap_teardown.read_segments(capture)
+                       if s.has(pcap_teardown.RST) and s.sender in senders)
+        except (OSError, ValueError):
+            held = 0  # not a whole header yet
+        if held >= len(traced):
+            return
+        time.sleep(0.05)
 
 
 def play(sc, program, capture, ports):
@@ -72,10 +94,12 @@ def play(sc, program, capture, ports):
                 if status != 0 or child.wait_for_line("done", 0) is None:
                     wrong.append("the sockets did not run as the case intends (status %s)"
                                  % status)
+                await_capture(capture, trace, endpoints_of(sc, ports))
                 dumpcap_said = lab.stop_capture(dumpcap)
             else:
                 tsc = scenarios.find(sc.tun_scenario)
                 prog, peer = kernel_harness.converse(lab, program, tsc, ports)
+                await_capture(capture, trace, endpoints_of(sc, ports))
                 dumpcap_said = lab.stop_capture(dumpcap)
                 print(prog.output())
                 print(peer.output())

@@ -124,5 +124,15 @@ class ResetTrace:
 
     def events(self, endpoints):
         """The events sent from one of endpoints, a set of (address, port), to another."""
-        return [e for e in parse(self._text)
-                if e.sender in endpoints and (e.dst, e.dport) in endpoints]
+        return _between(parse(self._text), endpoints)
+
+    def events_so_far(self, endpoints):
+        """events(endpoints) while tracing goes on: what the buffer holds now."""
+        if not self.instance:
+            return []
+        with open(os.path.join(self.instance, "trace")) as f:
+            return _between(parse(f.read()), endpoints)
+
+
+def _between(events, endpoints):
+    return [e for e in events if e.sender in endpoints and (e.dst, e.dport) in endpoints]
