@@ -277,12 +277,12 @@ static void register_expert_fields(void)
 }
 
 /* The postdissector's handle names a helper protocol of teardown ("in name only") rather
- * than teardown itself. For its own protocol, Wireshark would add a layer to every frame
- * it is called on (pinfo->layers, and a count per protocol kept in a hash map) and take
- * it off again: with the allocations, about 330 instructions a frame, a quarter of all
- * the plugin costs with no tree. A helper gets no layer; teardown, its parent, still
- * decides whether it runs (Enabled Protocols, --disable-protocol teardown). What changes
- * for users: frame.protocols does not list teardown; filters name its fields as before. */
+ * than teardown itself. For its own protocol, Wireshark adds a layer to every frame it is
+ * called on (pinfo->layers, and a count per protocol kept in a hash map), and removes it
+ * where the call shows nothing: with the allocations, about 330 instructions a frame, a
+ * quarter of all the plugin cost with no tree. A helper gets no layer; teardown, its
+ * parent, still decides whether it runs (Enabled Protocols, --disable-protocol teardown).
+ * What changes for users: frame.protocols does not list teardown; filters are as before. */
 static void register_postdissector_handle(void)
 {
     int helper = proto_register_protocol_in_name_only(
