@@ -21,7 +21,6 @@ import random
 import shutil
 import sys
 import tempfile
-import time
 
 import cause_scenarios
 import kernel_harness
@@ -56,22 +55,13 @@ def endpoints_of(sc, ports):
 
 
 def await_capture(capture, trace, endpoints):
-    """Returns once the capture file holds every RST the kernel has traced between
-    endpoints so far, or after CAPTURE_CATCH_UP_S. dumpcap writes what it has read every
-    so often; on a busy machine it may not have read the last RST yet when the scenario
-    ends, and stopping it then loses that RST."""
+    """Returns once the capture holds every RST the kernel has traced between endpoints
+    so far, or after CAPTURE_CATCH_UP_S."""
     traced = trace.events_so_far(endpoints)
     senders = {e.sender for e in traced}
-    deadline = time.monotonic() + CAPTURE_CATCH_UP_S
-    while traced and time.monotonic() < deadline:
-        try:
-            held = sum(1 for s in pcap_teardown.read_segments(capture)
-                       if s.has(pcap_teardown.RST) and s.sender in senders)
-        except (OSError, ValueError):
-            held = 0  # not a whole header yet
-        if held >= len(traced):
-            return
-        time.sleep(0.05)
+    pcap_teardown.await_segments(
+        capture, len(traced), lambda s: s.has(pcap_teardown.RST) and s.sender in senders,
+        CAPTURE_CATCH_UP_S)
 
 
 def play(sc, program, capture, ports):

@@ -34,6 +34,16 @@ def summary_of(child):
     return dict(field.split("=", 1) for field in line.split()[1:])
 
 
+def await_capture(capture, prog):
+    """Returns once the capture holds every segment the userspace end saw, or after
+    STEP_TIMEOUT_S."""
+    summary = summary_of(prog)
+    if summary is not None:
+        pcap_teardown.await_segments(
+            capture, int(summary["segments_in"]) + int(summary["segments_out"]),
+            timeout_s=STEP_TIMEOUT_S)
+
+
 def program_argv(program, sc, ports=(SERVER_PORT, CLIENT_PORT)):
     server_port, client_port = ports
     argv = [program, "--tun", TUN, "--role", sc.role, "--policy", sc.policy,
@@ -184,6 +194,7 @@ def run(program, sc, keep=None):
         with Lab() as lab:
             dumpcap = lab.start_capture(capture)
             prog, peer = converse(lab, program, sc)
+            await_capture(capture, prog)
             dumpcap_said = lab.stop_capture(dumpcap)
         print(prog.output())
         print(peer.output())

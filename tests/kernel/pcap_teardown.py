@@ -3,6 +3,7 @@ one conversation, and what happened at the teardown (RFC 9293, docs/VERDICTS.md'
 who closed first (X), the ACK of Y's FIN, any later ACK of it that answered nothing
 (spurious), and the RST Y sent after it."""
 import struct
+import time
 
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 MOD = 1 << 32
@@ -67,6 +68,22 @@ def read_segments(path):
         if segment:
             segments.append(segment)
     return segments
+
+
+def await_segments(path, count, wanted=lambda segment: True, timeout_s=10):
+    """Returns once the capture dumpcap is writing at path holds count segments that
+    wanted() accepts, or after timeout_s. dumpcap writes out what it has read every so
+    often, and stopping it loses what it has not read yet: on a busy machine, the last
+    segments of a run."""
+    deadline = time.monotonic() + timeout_s
+    while count and time.monotonic() < deadline:
+        try:
+            held = sum(1 for s in read_segments(path) if wanted(s))
+        except (OSError, ValueError):
+            held = 0  # not a whole file header yet
+        if held >= count:
+            return
+        time.sleep(0.05)
 
 
 def _tcp_in(packet, number, time):
